@@ -1,0 +1,292 @@
+#!/usr/bin/env python3
+"""bench/run.py - time nobios against its peers, side by side, in one run.
+
+Cases (each run interleaved with its peers, medians reported):
+  trivial  a guest that exits at once: raw-KVM floor, nobios, QEMU microvm, QEMU pc
+           (wall time and peak RSS)
+  linux    Debian's bzImage to its `Linux version` console line: nobios default
+           (host decompression), QEMU microvm -kernel bzImage, QEMU microvm -kernel
+           vmlinux (PVH); KVM counters from nobios --timeline=json and QEMU's
+           query-stats over QMP
+  pvh      Debian's vmlinux through PVH to `Linux version`: nobios vs QEMU microvm/pc
+  tboot    tboot (Multiboot 1) to `TBOOT: original e820 map`: nobios vs QEMU pc/microvm
+  bios     syslinux disk image to `Loading /vmlinuz... ok` and to the kernel's first
+           line: nobios pseudo-BIOS vs QEMU pc + SeaBIOS
+
+usage: bench/run.py [--runs N] [--cases trivial,linux,...] [--timeout SECS]
+Environment: BUILD (default build), CORPUS (default build/corpus).
+QEMU runs with -cpu host,cx16=off,-arch-capabilities: this host's KVM refuses
+MSR 0x10a, which QEMU's plain `-cpu host` asserts on.
+"""
+import argparse, json, os, re, resource, select, signal, socket, statistics, subprocess, sys, tempfile, time
+
+BUILD = os.environ.get("BUILD", "build")
+CORPUS = os.environ.get("CORPUS", os.path.join(BUILD, "corpus"))
+NOBIOS = os.path.join(BUILD, "nobios")
+QEMU = "qemu-system-x86_64"
+QCPU = "host,cx16=off,-arch-capabilities"
+LINUX_CMDLINE = "earlyprintk=serial,ttyS0 console=ttyS0 noxsave panic=-1"
+
+
+def qemu(machine, *extra):
+    return [QEMU, "-M", machine, "-enable-kvm", "-cpu", QCPU, "-m", "256", "-nodefaults",
+            "-nographic", "-no-reboot", "-serial", "stdio", "-monitor", "none",
+            "-device", "isa-debug-exit,iobase=0xf4,iosize=4", *extra]
+
+
+def run_to_exit(cmd, timeout):
+    """Wall time and peak RSS (KiB) of a command that exits by itself."""
+    t0 = time.monotonic()
+    p = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                         stderr=subprocess.DEVNULL)
+    try:
+        _, status, ru = os.wait4(p.pid, 0)
+    except KeyboardInterrupt:
+        p.kill()
+        raise
+    dt = time.monotonic() - t0
+    p.returncode = os.waitstatus_to_exitcode(status)
+    return dt, ru.ru_maxrss, p.returncode
+
+
+def run_to_line(cmd, pattern, timeout, on_match=None):
+    """Seconds until `pattern` appears on the guest console, then kill."""
+    rx = re.compile(pattern.encode())
+    t0 = time.monotonic()
+    p = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, start_new_session=True)
+    buf, err, found = b"", b"", None
+    try:
+        while time.monotonic() - t0 < timeout:
+            r, _, _ = select.select([p.stdout, p.stderr], [], [], 0.5)
+            for f in r:
+                chunk = os.read(f.fileno(), 65536)
+                if f is p.stdout:
+                    buf += chunk
+                else:
+                    err += chunk
+                if not chunk and p.poll() is not None:
+                    break
+            if rx.search(buf):
+                found = time.monotonic() - t0
+                break
+            if p.poll() is not None and not r:
+                break
+        extra = on_match() if (found and on_match) else None
+    finally:
+        try:
+            os.killpg(p.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        p.wait()
+    return found, extra, buf, err
+
+
+def med(xs):
+    xs = [x for x in xs if x is not None]
+    return statistics.median(xs) if xs else None
+
+
+def fmt_s(x):
+    return "   n/a  " if x is None else (f"{x*1000:8.1f} ms" if x < 10 else f"{x:8.2f} s ")
+
+
+def report(title, rows, base=None):
+    print(f"\n== {title}")
+    basev = med(rows[base]["t"]) if base else None
+    for name, r in rows.items():
+        t = med(r["t"])
+        line = f"  {name:34s} median {fmt_s(t)}"
+        if "rss" in r and r["rss"]:
+            line += f"  peak RSS {med(r['rss'])/1024:7.1f} MiB"
+        if basev and t:
+            line += f"  {t/basev:6.2f}x {base}"
+        if r.get("note"):
+            line += f"  ({r['note']})"
+        print(line, flush=True)
+
+
+def case_trivial(args):
+    guest = os.path.join(BUILD, "bench", "trivial.elf")
+    cmds = {
+        "floor (raw KVM, bench/floor.c)": [os.path.join(BUILD, "bench", "floor")],
+        "nobios": [NOBIOS, "run", guest],
+        "qemu -M microvm": qemu("microvm", "-kernel", guest),
+        "qemu -M pc": qemu("pc", "-kernel", guest),
+    }
+    rows = {k: {"t": [], "rss": []} for k in cmds}
+    for _ in range(args.runs):
+        for k, c in cmds.items():
+            dt, rss, rc = run_to_exit(c, args.timeout)
+            if rc != 1:
+                rows[k]["note"] = f"exit status {rc}, expected 1"
+                continue
+            rows[k]["t"].append(dt)
+            rows[k]["rss"].append(rss)
+    report("trivial guest: start, exit through port 0xF4 (wall time, peak RSS)", rows,
+           base="floor (raw KVM, bench/floor.c)")
+    return rows
+
+
+def nobios_counters(err):
+    """KVM counters from nobios --timeline=json (a JSON object on stderr)."""
+    for line in err.decode(errors="replace").splitlines()[::-1]:
+        line = line.strip()
+        if line.startswith("{"):
+            try:
+                j = json.loads(line)
+            except ValueError:
+                continue
+            return j.get("kvm_stats") or j.get("counters")
+    return None
+
+
+def qmp_stats(sock_path):
+    """query-stats for the vCPUs over QMP (QEMU >= 7.1)."""
+    try:
+        s = socket.socket(socket.AF_UNIX)
+        s.settimeout(5)
+        s.connect(sock_path)
+        f = s.makefile("rw")
+        f.readline()
+        f.write(json.dumps({"execute": "qmp_capabilities"}) + "\n"); f.flush(); f.readline()
+        f.write(json.dumps({"execute": "query-stats",
+                            "arguments": {"target": "vcpu"}}) + "\n"); f.flush()
+        while True:
+            r = json.loads(f.readline())
+            if "return" in r:
+                break
+        out = {}
+        for prov in r["return"]:
+            for st in prov.get("stats", []):
+                if isinstance(st.get("value"), int):
+                    out[st["name"]] = out.get(st["name"], 0) + st["value"]
+        return out
+    except (OSError, ValueError, KeyError) as e:
+        return {"error": str(e)}
+
+
+KEYS = ("exits", "io_exits", "mmio_exits", "insn_emulation", "insn_emulation_fail",
+        "halt_exits", "irq_exits")
+
+
+def show_counters(name, c):
+    if not c:
+        print(f"  {name:34s} counters: n/a")
+        return
+    if "error" in c:
+        print(f"  {name:34s} counters: n/a ({c['error']})")
+        return
+    print(f"  {name:34s} " + " ".join(f"{k}={c[k]}" for k in KEYS if k in c))
+
+
+def linux_like(args, title, cmds, pattern):
+    rows = {k: {"t": []} for k in cmds}
+    counters = {}
+    for _ in range(args.runs):
+        for k, (c, kind) in cmds.items():
+            sock = None
+            if kind == "qemu":
+                sock = tempfile.mktemp(prefix="nobios-qmp-")
+                c = c + ["-qmp", f"unix:{sock},server=on,wait=off"]
+            t, extra, out, err = run_to_line(
+                c, pattern, args.timeout, on_match=(lambda s=sock: qmp_stats(s)) if sock else None)
+            rows[k]["t"].append(t)
+            if t is None:
+                rows[k]["note"] = f"no match within {args.timeout:.0f} s"
+            if kind == "nobios":
+                counters[k] = nobios_counters(err)
+            elif extra:
+                counters[k] = extra
+            if sock and os.path.exists(sock):
+                os.unlink(sock)
+    first = next(iter(cmds))
+    report(title, rows, base=first)
+    print("  KVM counters (last run; QEMU's at the match, nobios's at exit):")
+    for k in cmds:
+        show_counters(k, counters.get(k))
+    return rows
+
+
+def need(path):
+    if not os.path.exists(path):
+        print(f"\n(skipping: {path} missing; run `make corpus`)")
+        return False
+    return True
+
+
+def case_linux(args):
+    bz = os.path.join(CORPUS, "linux", "vmlinuz-cloud-amd64")
+    vml = os.path.join(CORPUS, "linux", "vmlinux-cloud-amd64.elf")
+    if not (need(bz) and need(vml)):
+        return
+    cmds = {
+        "nobios bzImage (host decompression)":
+            ([NOBIOS, "run", bz, "--cmdline", LINUX_CMDLINE, "--timeline=json"], "nobios"),
+        "qemu microvm -kernel bzImage": (qemu("microvm", "-kernel", bz, "-append", LINUX_CMDLINE), "qemu"),
+        "qemu microvm -kernel vmlinux (PVH)": (qemu("microvm", "-kernel", vml, "-append", LINUX_CMDLINE), "qemu"),
+    }
+    return linux_like(args, "Debian bzImage to `Linux version`", cmds, r"Linux version")
+
+
+def case_pvh(args):
+    vml = os.path.join(CORPUS, "linux", "vmlinux-cloud-amd64.elf")
+    if not need(vml):
+        return
+    cmds = {
+        "nobios vmlinux (PVH)": ([NOBIOS, "run", vml, "--cmdline", LINUX_CMDLINE, "--timeline=json"], "nobios"),
+        "qemu microvm -kernel vmlinux": (qemu("microvm", "-kernel", vml, "-append", LINUX_CMDLINE), "qemu"),
+        "qemu pc -kernel vmlinux": (qemu("pc", "-kernel", vml, "-append", LINUX_CMDLINE), "qemu"),
+    }
+    return linux_like(args, "Debian vmlinux through PVH to `Linux version`", cmds, r"Linux version")
+
+
+def case_tboot(args):
+    tb = os.path.join(CORPUS, "tboot.elf")
+    if not need(tb):
+        return
+    cmds = {
+        "nobios tboot (multiboot)": ([NOBIOS, "run", tb, "--cmdline", "serial=115200 logging=serial", "--timeline=json"], "nobios"),
+        "qemu pc -kernel tboot": (qemu("pc", "-kernel", tb, "-append", "serial=115200 logging=serial"), "qemu"),
+    }
+    return linux_like(args, "tboot (Multiboot 1) to its e820 line", cmds, r"TBOOT: original e820 map")
+
+
+def case_bios(args):
+    img = os.path.join(CORPUS, "syslinux-linux-hdd.img")
+    if not need(img):
+        return
+    for label, pat in (("`Loading /vmlinuz... ok`", r"Loading /vmlinuz\.\.\. ok"),
+                       ("the kernel's first line", r"Linux version|Decompressing|early console")):
+        cmds = {
+            "nobios pseudo-BIOS": ([NOBIOS, "run", "--disk", img + ",snapshot", "--timeline=json"], "nobios"),
+            "qemu pc + SeaBIOS": (qemu("pc", "-drive", f"file={img},format=raw,snapshot=on"), "qemu"),
+        }
+        linux_like(args, f"syslinux disk image to {label}", cmds, pat)
+
+
+CASES = {"trivial": case_trivial, "linux": case_linux, "pvh": case_pvh,
+         "tboot": case_tboot, "bios": case_bios}
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--cases", default="trivial")
+    ap.add_argument("--timeout", type=float, default=300)
+    args = ap.parse_args()
+    if not os.access("/dev/kvm", os.R_OK | os.W_OK):
+        print("SKIPPED: no usable /dev/kvm: nothing to benchmark")
+        return 0
+    print(f"nobios bench: {time.strftime('%Y-%m-%d %H:%M:%S')}, {os.cpu_count()} CPUs, runs={args.runs}")
+    print(f"  qemu: {subprocess.run([QEMU, '--version'], capture_output=True, text=True).stdout.splitlines()[0]}")
+    for c in args.cases.split(","):
+        if c not in CASES:
+            print(f"unknown case {c}; cases: {', '.join(CASES)}")
+            return 2
+        CASES[c](args)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,19 @@
+#!/bin/sh
+# scripts/setup.sh - install what nobios needs to build, test and benchmark
+# on Debian 12 (run as root or with sudo available).  Idempotent.
+set -eu
+PKGS="build-essential make gcc nasm binutils python3 time gdb
+      libcmocka-dev liblz4-dev zlib1g-dev liblzma-dev libzstd-dev libbz2-dev libunicorn-dev
+      qemu-system-x86 mtools dosfstools syslinux syslinux-common cpio gzip lz4 xz-utils zstd
+      e2fsprogs fdisk coreutils faketime"
+SUDO=
+[ "$(id -u)" = 0 ] || SUDO=sudo
+missing=
+for p in $PKGS; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing="$missing $p"
+done
+if [ -n "$missing" ]; then
+	echo "setup: installing:$missing" >&2
+	$SUDO apt-get update -q
+	DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends $missing
+fi

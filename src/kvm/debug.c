@@ -1,0 +1,207 @@
+/* debug.c - the kvm layer's side of nobios's debugging aids (issue 5):
+ * KVM's binary statistics (KVM_GET_STATS_FD), the extra parts of a failure
+ * dump that need KVM (pending events, entry-failure reason and checks, the
+ * translation of RIP and RSP) and the --timeline report at exit. */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include "cpu/pagewalk.h"
+#include "debug/timeline.h"
+#include "kvm/kvm.h"
+#include "util/err.h"
+
+/* Read the counters of a VM or vCPU fd through its binary stats fd (KVM
+ * api.rst 4.133 "KVM_GET_STATS_FD"): header, descriptors, data.  Only
+ * single-value stats are kept (histograms are skipped).  Returns the number
+ * of stats stored, or -1 with nb_err when the host has no stats fd. */
+int kvm_stats_read(int fd, struct nb_stat *out, unsigned max)
+{
+	int sfd = ioctl(fd, KVM_GET_STATS_FD, NULL);
+	if (sfd < 0)
+		return nb_err_errno("KVM_GET_STATS_FD");
+	struct kvm_stats_header h;
+	int n = -1;
+	char *desc = NULL;
+	uint64_t *data = NULL;
+	if (pread(sfd, &h, sizeof(h), 0) != (ssize_t)sizeof(h)) {
+		nb_err_errno("KVM stats header");
+		goto out;
+	}
+	/* Sanity limits: these come from the kernel, but a bad header must
+	 * not make us allocate gigabytes. */
+	if (h.num_desc > 4096 || h.name_size > 1024 || h.name_size == 0) {
+		nb_err_internal("KVM stats header: %u descriptors, name size %u", h.num_desc,
+				h.name_size);
+		goto out;
+	}
+	size_t dsz = sizeof(struct kvm_stats_desc) + h.name_size;
+	desc = calloc(h.num_desc ? h.num_desc : 1, dsz);
+	if (!desc || pread(sfd, desc, dsz * h.num_desc, h.desc_offset) != (ssize_t)(dsz * h.num_desc)) {
+		nb_err_errno("KVM stats descriptors");
+		goto out;
+	}
+	/* Data size: the end of the furthest descriptor. */
+	uint64_t words = 0;
+	for (unsigned i = 0; i < h.num_desc; i++) {
+		const struct kvm_stats_desc *d = (const void *)(desc + i * dsz);
+		uint64_t end = (uint64_t)d->offset / 8 + d->size;
+		if (end > words)
+			words = end;
+	}
+	if (words > 1 << 20) {
+		nb_err_internal("KVM stats data too large");
+		goto out;
+	}
+	data = calloc(words ? words : 1, 8);
+	if (!data || pread(sfd, data, words * 8, h.data_offset) != (ssize_t)(words * 8)) {
+		nb_err_errno("KVM stats data");
+		goto out;
+	}
+	n = 0;
+	for (unsigned i = 0; i < h.num_desc && (unsigned)n < max; i++) {
+		const struct kvm_stats_desc *d = (const void *)(desc + i * dsz);
+		if (d->size != 1)
+			continue; /* histogram */
+		unsigned type = d->flags & KVM_STATS_TYPE_MASK;
+		struct nb_stat *s = &out[n++];
+		snprintf(s->name, sizeof(s->name), "%.*s", (int)h.name_size, d->name);
+		s->value = data[d->offset / 8];
+		s->peak = type != KVM_STATS_TYPE_CUMULATIVE;
+	}
+out:
+	free(desc);
+	free(data);
+	close(sfd);
+	return n;
+}
+
+static const char *const exc_name[32] = {
+	"#DE divide error", "#DB debug", "NMI", "#BP breakpoint", "#OF overflow",
+	"#BR bound", "#UD invalid opcode", "#NM device not available", "#DF double fault",
+	"coprocessor overrun", "#TS invalid TSS", "#NP segment not present",
+	"#SS stack fault", "#GP general protection", "#PF page fault", "reserved 15",
+	"#MF x87", "#AC alignment check", "#MC machine check", "#XM SIMD",
+	"#VE virtualization", "#CP control protection",
+};
+
+/* The parts of the failure dump that need KVM or guest memory. */
+void vcpu_dump_extra(struct vcpu *v, FILE *out, const struct cpu_state *s)
+{
+	struct kvm_run *run = v->run;
+	char buf[256];
+	bool paging = (s->cr0 & X86_CR0_PG) && (s->cr0 & X86_CR0_PE);
+	if (paging) {
+		struct cpu_walk w;
+		uint64_t pa = 0;
+		uint64_t lin = s->cs.base + s->rip;
+		int r = cpu_translate(&v->m->mem, s, lin, &pa, &w);
+		fprintf(out, "  RIP translation: %s\n", cpu_walk_describe(&w, lin, pa, buf, sizeof(buf)));
+		(void)r;
+		lin = s->ss.base + s->gpr[CPU_RSP];
+		cpu_translate(&v->m->mem, s, lin, &pa, &w);
+		fprintf(out, "  RSP translation: %s\n", cpu_walk_describe(&w, lin, pa, buf, sizeof(buf)));
+		if (s->cr2) {
+			cpu_translate(&v->m->mem, s, s->cr2, &pa, &w);
+			fprintf(out, "  CR2 translation: %s\n",
+				cpu_walk_describe(&w, s->cr2, pa, buf, sizeof(buf)));
+		}
+	}
+	/* Stack words: often the fastest way to see where a fault came from. */
+	uint64_t words[4];
+	unsigned wsz = cpu_mode_of(s) == CPU_MODE_LONG ? 8 : 4;
+	uint64_t sp = s->ss.base + (wsz == 8 ? s->gpr[CPU_RSP] : (s->gpr[CPU_RSP] & 0xFFFFFFFF));
+	uint8_t raw[32];
+	size_t got = cpu_read_linear(&v->m->mem, s, sp, raw, 4 * wsz);
+	if (got >= wsz) {
+		fprintf(out, "  stack:");
+		for (unsigned i = 0; i < got / wsz && i < 4; i++) {
+			words[i] = 0;
+			memcpy(&words[i], raw + i * wsz, wsz);
+			fprintf(out, wsz == 8 ? " %016" PRIx64 : " %08" PRIx64, words[i]);
+		}
+		fputc('\n', out);
+	}
+	struct kvm_vcpu_events ev;
+	if (ioctl(v->fd, KVM_GET_VCPU_EVENTS, &ev) == 0) {
+		bool any = false;
+		if (ev.exception.injected || ev.exception.pending) {
+			unsigned nr = ev.exception.nr;
+			fprintf(out, "  pending exception: vector %u (%s)%s", nr,
+				nr < 32 && exc_name[nr] ? exc_name[nr] : "?",
+				ev.exception.injected ? " injected" : " pending");
+			if (ev.exception.has_error_code)
+				fprintf(out, " error code 0x%x", ev.exception.error_code);
+			fputc('\n', out);
+			any = true;
+		}
+		if (ev.interrupt.injected) {
+			fprintf(out, "  pending interrupt: vector %u%s\n", ev.interrupt.nr,
+				ev.interrupt.soft ? " (software)" : "");
+			any = true;
+		}
+		if (ev.nmi.injected || ev.nmi.pending) {
+			fprintf(out, "  NMI %s%s\n", ev.nmi.injected ? "injected" : "pending",
+				ev.nmi.masked ? " (masked)" : "");
+			any = true;
+		}
+		if (ev.interrupt.shadow)
+			fprintf(out, "  interrupt shadow: %s\n",
+				(ev.interrupt.shadow & KVM_X86_SHADOW_INT_MOV_SS) ? "mov ss/pop ss" : "sti");
+		if (!any)
+			fprintf(out, "  pending events: none\n");
+	}
+	if (run && run->exit_reason == KVM_EXIT_FAIL_ENTRY) {
+		uint64_t r = run->fail_entry.hardware_entry_failure_reason;
+		/* VMX basic exit reason 33 = "VM-entry failure due to invalid guest
+		 * state", 34 = "... MSR loading", 41 = "... machine-check event"
+		 * (SDM vol 3D appendix C); bit 31 marks an entry failure. */
+		unsigned basic = (unsigned)(r & 0xFFFF);
+		const char *what = basic == 33 ? "invalid guest state"
+				   : basic == 34 ? "MSR loading"
+				   : basic == 41 ? "machine-check event"
+						 : "see SDM vol 3D appendix C";
+		fprintf(out, "  entry failure: hardware reason 0x%llx (basic exit reason %u: %s), "
+			     "cpu %u\n",
+			(unsigned long long)r, basic, what, run->fail_entry.cpu);
+	}
+	/* The checks are cheap and explain most entry failures; on other
+	 * stops they catch a state the guest could not have reached. */
+	char checks[2048];
+	unsigned flags = 0;
+	FILE *ug = fopen("/sys/module/kvm_intel/parameters/unrestricted_guest", "r");
+	if (ug) {
+		if (fgetc(ug) == 'N')
+			flags |= CPU_CHECK_NO_UNRESTRICTED;
+		fclose(ug);
+	}
+	int n = cpu_check_entry_state_ex(s, flags, checks, sizeof(checks));
+	if (n > 0) {
+		fprintf(out, "  VMX guest-state checks violated (SDM vol 3C 26.3.1): %d\n", n);
+		for (char *line = strtok(checks, "\n"); line; line = strtok(NULL, "\n"))
+			fprintf(out, "    - %s\n", line);
+	} else {
+		fprintf(out, "  VMX guest-state checks (SDM vol 3C 26.3.1): none violated\n");
+	}
+}
+
+/* The --timeline report at exit, with KVM's counters. */
+void machine_timeline_report(struct machine *m, const struct machine_result *res)
+{
+	static struct nb_stat vm_stats[128], vcpu_stats[128];
+	struct timeline_stats st[2];
+	unsigned nst = 0;
+	int n = kvm_stats_read(m->vm_fd, vm_stats, 128);
+	if (n >= 0)
+		st[nst++] = (struct timeline_stats){ "vm", vm_stats, (unsigned)n };
+	if (m->vcpu.fd >= 0) {
+		n = kvm_stats_read(m->vcpu.fd, vcpu_stats, 128);
+		if (n >= 0)
+			st[nst++] = (struct timeline_stats){ "vcpu0", vcpu_stats, (unsigned)n };
+	}
+	timeline_print(stderr, m->cfg.timeline_json, st, nst, res ? res->cause : NULL,
+		       res ? res->status : 0);
+}

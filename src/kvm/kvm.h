@@ -1,0 +1,84 @@
+/* kvm.h - the KVM layer's internal types: the one place KVM types appear.
+ * Everything above src/kvm/ sees struct machine only through src/nobios.h. */
+#ifndef NOBIOS_KVM_KVM_H
+#define NOBIOS_KVM_KVM_H
+
+#include <linux/kvm.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "cpu/cpu.h"
+#include "dev/dev.h"
+#include "mem/mem.h"
+#include "nobios.h"
+
+/* What this host's KVM can and cannot do, detected once (kvm_host_detect). */
+struct kvm_host {
+	bool hw_virt;     /* the host CPU has VMX or SVM */
+	bool emulating;   /* ring-0/real-mode guest code runs in KVM's emulator (kvm_pvm) */
+	char desc[128];   /* one line for -v */
+};
+
+struct vcpu {
+	struct machine *m;
+	int id;
+	int fd;
+	struct kvm_run *run;
+	size_t run_size;
+	pthread_t thread;
+	bool started;
+};
+
+#define MAX_DEVICES 32
+
+struct machine {
+	struct machine_config cfg;
+	int kvm_fd, vm_fd;
+	struct kvm_host host;
+	struct guest_mem mem;
+	struct bus bus;
+	struct dev_host dev_host;
+	struct { const struct device *dev; void *state; } devs[MAX_DEVICES];
+	unsigned ndevs;
+	struct vcpu vcpu;
+	struct cpu_state entry;      /* the loader's entry state */
+	struct boot_ctx boot;        /* what the loader reported */
+	/* stop requests from devices, timers and signals */
+	atomic_bool stop;
+	enum machine_stop stop_kind;
+	int stop_status;
+	char stop_msg[256];
+	pthread_mutex_t lock;
+	/* counters for -v */
+	uint64_t exits_io, exits_mmio, exits_other, exits_total, int3_injected;
+};
+
+/* cpuid.c: host detection and the CPUID policy (the one place for both). */
+int kvm_host_detect(int kvm_fd, struct kvm_host *h);
+int kvm_cpuid_setup(struct machine *m, struct vcpu *v);
+
+/* vcpu.c */
+int vcpu_create(struct machine *m, struct vcpu *v, int id);
+void vcpu_destroy(struct vcpu *v);
+int vcpu_get_state(struct vcpu *v, struct cpu_state *s);
+int vcpu_set_state(struct vcpu *v, const struct cpu_state *s);
+int vcpu_run_loop(struct vcpu *v, struct machine_result *res);
+/* Kick the vCPU out of KVM_RUN (from any thread). */
+void vcpu_kick(struct vcpu *v);
+/* Print the decoded state, instruction bytes and cause (failure dumps). */
+void vcpu_dump(struct vcpu *v, FILE *out, const char *cause);
+
+/* machine.c */
+void machine_request_stop(struct machine *m, enum machine_stop kind, int status, const char *msg);
+
+/* debug.c (issue 5): KVM binary stats, the KVM half of failure dumps, the
+ * --timeline report. */
+struct nb_stat;
+int kvm_stats_read(int fd, struct nb_stat *out, unsigned max);
+void vcpu_dump_extra(struct vcpu *v, FILE *out, const struct cpu_state *s);
+void machine_timeline_report(struct machine *m, const struct machine_result *res);
+
+#endif

@@ -1,0 +1,225 @@
+/* machine.c - the VM: KVM set-up, RAM slots, devices, loading through the
+ * boot seam, and running the vCPU until the guest exits. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include "debug/timeline.h"
+#include "kvm/kvm.h"
+#include "mem/layout.h"
+#include "util/err.h"
+
+void machine_config_defaults(struct machine_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->ram_size = 256ULL << 20;
+	cfg->cpus = 1;
+	cfg->console_in = -1;
+	cfg->console_out = STDOUT_FILENO;
+}
+
+void machine_request_stop(struct machine *m, enum machine_stop kind, int status, const char *msg)
+{
+	pthread_mutex_lock(&m->lock);
+	if (!atomic_load(&m->stop)) {
+		m->stop_kind = kind;
+		m->stop_status = status;
+		snprintf(m->stop_msg, sizeof(m->stop_msg), "%s", msg ? msg : "");
+		atomic_store(&m->stop, true);
+	}
+	pthread_mutex_unlock(&m->lock);
+	vcpu_kick(&m->vcpu);
+}
+
+/* ---- struct dev_host: what devices may ask of the machine. */
+static int host_irq_line(void *vm, unsigned irq, int level)
+{
+	struct machine *m = vm;
+	struct kvm_irq_level l = { .irq = irq, .level = level };
+	if (ioctl(m->vm_fd, KVM_IRQ_LINE, &l) < 0)
+		return nb_err_errno("KVM_IRQ_LINE %u", irq);
+	return 0;
+}
+
+static void host_request_stop(void *vm, enum dev_stop_reason why, int status, const char *msg)
+{
+	static const enum machine_stop kinds[] = {
+		[DEV_STOP_EXIT] = MACHINE_STOP_EXIT,
+		[DEV_STOP_RESET] = MACHINE_STOP_RESET,
+		[DEV_STOP_POWEROFF] = MACHINE_STOP_POWEROFF,
+		[DEV_STOP_ERROR] = MACHINE_STOP_ERROR,
+	};
+	enum machine_stop k = why <= DEV_STOP_ERROR ? kinds[why] : MACHINE_STOP_ERROR;
+	machine_request_stop(vm, k, status, msg);
+}
+
+static void host_milestone(void *vm, const char *what)
+{
+	struct machine *m = vm;
+	timeline_mark(what); /* --timeline keeps the first of each name */
+	if (m->cfg.log)
+		fprintf(m->cfg.log, "nobios: milestone: %s\n", what);
+}
+
+static void sig_kick(int sig)
+{
+	(void)sig; /* only interrupts KVM_RUN */
+}
+
+static int setup_vm(struct machine *m)
+{
+	m->kvm_fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+	if (m->kvm_fd < 0)
+		return nb_err_errno("cannot open /dev/kvm");
+	int ver = ioctl(m->kvm_fd, KVM_GET_API_VERSION, 0);
+	if (ver != KVM_API_VERSION)
+		return nb_err_internal("/dev/kvm: API version %d, expected %d", ver,
+				       KVM_API_VERSION);
+	kvm_host_detect(m->kvm_fd, &m->host);
+	if (m->cfg.log)
+		fprintf(m->cfg.log, "nobios: host: %s\n", m->host.desc);
+	m->vm_fd = ioctl(m->kvm_fd, KVM_CREATE_VM, 0);
+	if (m->vm_fd < 0)
+		return nb_err_errno("KVM_CREATE_VM");
+	/* Both must be set before any vCPU exists and lie outside RAM. */
+	if (ioctl(m->vm_fd, KVM_SET_TSS_ADDR, (unsigned long)LAYOUT_KVM_TSS) < 0)
+		return nb_err_errno("KVM_SET_TSS_ADDR");
+	uint64_t idmap = LAYOUT_KVM_IDENTITY;
+	if (ioctl(m->vm_fd, KVM_SET_IDENTITY_MAP_ADDR, &idmap) < 0)
+		return nb_err_errno("KVM_SET_IDENTITY_MAP_ADDR");
+	if (ioctl(m->vm_fd, KVM_CREATE_IRQCHIP, 0) < 0)
+		return nb_err_errno("KVM_CREATE_IRQCHIP");
+	struct kvm_pit_config pit = { .flags = 0 };
+	if (ioctl(m->vm_fd, KVM_CREATE_PIT2, &pit) < 0)
+		return nb_err_errno("KVM_CREATE_PIT2");
+	timeline_mark("VM created");
+	return 0;
+}
+
+static int setup_memory(struct machine *m)
+{
+	if (mem_init(&m->mem, m->cfg.ram_size) < 0)
+		return -1;
+	struct kvm_userspace_memory_region low = {
+		.slot = 0, .guest_phys_addr = 0, .memory_size = m->mem.low_size,
+		.userspace_addr = (uintptr_t)m->mem.host,
+	};
+	if (ioctl(m->vm_fd, KVM_SET_USER_MEMORY_REGION, &low) < 0)
+		return nb_err_errno("KVM_SET_USER_MEMORY_REGION (low RAM)");
+	if (m->mem.high_size) {
+		struct kvm_userspace_memory_region high = {
+			.slot = 1, .guest_phys_addr = LAYOUT_MMIO_HOLE_END,
+			.memory_size = m->mem.high_size,
+			.userspace_addr = (uintptr_t)(m->mem.host + m->mem.low_size),
+		};
+		if (ioctl(m->vm_fd, KVM_SET_USER_MEMORY_REGION, &high) < 0)
+			return nb_err_errno("KVM_SET_USER_MEMORY_REGION (high RAM)");
+	}
+	timeline_mark("memory ready");
+	return 0;
+}
+
+static int setup_devices(struct machine *m)
+{
+	bus_init(&m->bus);
+	m->dev_host = (struct dev_host){
+		.vm = m, .irq_line = host_irq_line, .request_stop = host_request_stop,
+		.milestone = host_milestone, .mem = &m->mem, .console_in = m->cfg.console_in,
+		.console_out = m->cfg.console_out, .log = m->cfg.log,
+	};
+	const struct device *devs[MAX_DEVICES];
+	unsigned n = devices(devs, MAX_DEVICES);
+	for (unsigned i = 0; i < n; i++) {
+		void *state = NULL;
+		if (devs[i]->init(&m->bus, &m->dev_host, &m->cfg, &state) < 0) {
+			nb_err_prefix("device %s", devs[i]->name);
+			return -1;
+		}
+		m->devs[m->ndevs].dev = devs[i];
+		m->devs[m->ndevs].state = state;
+		m->ndevs++;
+	}
+	return 0;
+}
+
+int machine_create(struct machine **out, const struct machine_config *cfg)
+{
+	*out = NULL;
+	if (cfg->cpus != 1)
+		return nb_err("--cpus %u: only 1 vCPU is supported so far", cfg->cpus);
+	struct machine *m = calloc(1, sizeof(*m));
+	if (!m)
+		return nb_err_internal("out of memory");
+	m->cfg = *cfg;
+	m->kvm_fd = m->vm_fd = -1;
+	m->vcpu.fd = -1;
+	pthread_mutex_init(&m->lock, NULL);
+	struct sigaction sa = { .sa_handler = sig_kick };
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGUSR1, &sa, NULL);
+	if (setup_vm(m) < 0 || setup_memory(m) < 0 || setup_devices(m) < 0 ||
+	    vcpu_create(m, &m->vcpu, 0) < 0) {
+		machine_destroy(m);
+		return -1;
+	}
+	*out = m;
+	return 0;
+}
+
+int machine_load(struct machine *m)
+{
+	m->boot = (struct boot_ctx){ .mem = &m->mem, .cpu = &m->entry, .cfg = &m->cfg.boot,
+				     .log = m->cfg.log };
+	if (boot_load(&m->boot) < 0)
+		return -1;
+	/* --timeline: boot_load reads, decompresses and places the image in
+	 * one call; decompression is the host time it reports. */
+	if (m->boot.decompress_ms > 0)
+		timeline_mark_detail("image decompressed", "%.1f ms on the host", m->boot.decompress_ms);
+	timeline_mark_detail("image read", "%s", m->boot.format ? m->boot.format : "?");
+	return vcpu_set_state(&m->vcpu, &m->entry);
+}
+
+int machine_run(struct machine *m, struct machine_result *res)
+{
+	memset(res, 0, sizeof(*res));
+	m->vcpu.thread = pthread_self();
+	m->vcpu.started = true;
+	int r = vcpu_run_loop(&m->vcpu, res);
+	m->vcpu.started = false;
+	timeline_mark_detail("guest exit", "%s", res->cause);
+	if (m->cfg.dump_on_exit)
+		vcpu_dump(&m->vcpu, stderr, "state at exit (--dump-state-on-exit)");
+	if (m->cfg.log) {
+		fprintf(m->cfg.log,
+			"nobios: exits: %llu total, %llu port I/O, %llu MMIO; int3 completed: %llu\n",
+			(unsigned long long)m->exits_total, (unsigned long long)m->exits_io,
+			(unsigned long long)m->exits_mmio, (unsigned long long)m->int3_injected);
+		bus_report_unclaimed(&m->bus, m->cfg.log);
+	}
+	if (m->cfg.timeline)
+		machine_timeline_report(m, res);
+	return r;
+}
+
+void machine_destroy(struct machine *m)
+{
+	if (!m)
+		return;
+	for (unsigned i = m->ndevs; i-- > 0;)
+		if (m->devs[i].dev->fini)
+			m->devs[i].dev->fini(m->devs[i].state);
+	vcpu_destroy(&m->vcpu);
+	if (m->vm_fd >= 0)
+		close(m->vm_fd);
+	if (m->kvm_fd >= 0)
+		close(m->kvm_fd);
+	mem_free(&m->mem);
+	pthread_mutex_destroy(&m->lock);
+	free(m);
+}

@@ -1,0 +1,392 @@
+/* vcpu.c - one vCPU: state conversion between struct cpu_state and KVM, the
+ * run loop and exit dispatch, and the failure dump. */
+#include <errno.h>
+#include <signal.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cpu/pagewalk.h"
+#include "debug/timeline.h"
+#include "kvm/kvm.h"
+#include "util/err.h"
+
+int vcpu_create(struct machine *m, struct vcpu *v, int id)
+{
+	memset(v, 0, sizeof(*v));
+	v->m = m;
+	v->id = id;
+	v->fd = ioctl(m->vm_fd, KVM_CREATE_VCPU, id);
+	if (v->fd < 0)
+		return nb_err_errno("KVM_CREATE_VCPU");
+	int sz = ioctl(m->kvm_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
+	if (sz < (int)sizeof(struct kvm_run))
+		return nb_err_errno("KVM_GET_VCPU_MMAP_SIZE");
+	v->run_size = sz;
+	v->run = mmap(NULL, sz, PROT_READ | PROT_WRITE, MAP_SHARED, v->fd, 0);
+	if (v->run == MAP_FAILED) {
+		v->run = NULL;
+		return nb_err_errno("mmap kvm_run");
+	}
+	return kvm_cpuid_setup(m, v);
+}
+
+void vcpu_destroy(struct vcpu *v)
+{
+	if (v->run)
+		munmap(v->run, v->run_size);
+	if (v->fd > 0)
+		close(v->fd);
+	v->run = NULL;
+	v->fd = -1;
+}
+
+static void seg_to_kvm(struct kvm_segment *k, const struct cpu_segment *s)
+{
+	*k = (struct kvm_segment){ .base = s->base, .limit = s->limit, .selector = s->selector,
+				   .type = s->type, .present = s->present, .dpl = s->dpl,
+				   .db = s->db, .s = s->s, .l = s->l, .g = s->g, .avl = s->avl,
+				   .unusable = s->unusable };
+}
+
+static void seg_from_kvm(struct cpu_segment *s, const struct kvm_segment *k)
+{
+	*s = (struct cpu_segment){ .base = k->base, .limit = k->limit, .selector = k->selector,
+				   .type = k->type, .present = k->present, .dpl = k->dpl,
+				   .db = k->db, .s = k->s, .l = k->l, .g = k->g, .avl = k->avl,
+				   .unusable = k->unusable };
+}
+
+int vcpu_get_state(struct vcpu *v, struct cpu_state *s)
+{
+	struct kvm_regs r;
+	struct kvm_sregs sr;
+	if (ioctl(v->fd, KVM_GET_REGS, &r) < 0)
+		return nb_err_errno("KVM_GET_REGS");
+	if (ioctl(v->fd, KVM_GET_SREGS, &sr) < 0)
+		return nb_err_errno("KVM_GET_SREGS");
+	uint64_t g[CPU_NGPR] = { r.rax, r.rcx, r.rdx, r.rbx, r.rsp, r.rbp, r.rsi, r.rdi,
+				 r.r8,  r.r9,  r.r10, r.r11, r.r12, r.r13, r.r14, r.r15 };
+	memcpy(s->gpr, g, sizeof(g));
+	s->rip = r.rip;
+	s->rflags = r.rflags;
+	seg_from_kvm(&s->cs, &sr.cs);
+	seg_from_kvm(&s->ds, &sr.ds);
+	seg_from_kvm(&s->es, &sr.es);
+	seg_from_kvm(&s->fs, &sr.fs);
+	seg_from_kvm(&s->gs, &sr.gs);
+	seg_from_kvm(&s->ss, &sr.ss);
+	seg_from_kvm(&s->tr, &sr.tr);
+	seg_from_kvm(&s->ldt, &sr.ldt);
+	s->gdt = (struct cpu_dtable){ sr.gdt.base, sr.gdt.limit };
+	s->idt = (struct cpu_dtable){ sr.idt.base, sr.idt.limit };
+	s->cr0 = sr.cr0;
+	s->cr2 = sr.cr2;
+	s->cr3 = sr.cr3;
+	s->cr4 = sr.cr4;
+	s->cr8 = sr.cr8;
+	s->efer = sr.efer;
+	return 0;
+}
+
+int vcpu_set_state(struct vcpu *v, const struct cpu_state *s)
+{
+	struct kvm_sregs sr;
+	/* Start from KVM's view to keep apic_base and the interrupt bitmap. */
+	if (ioctl(v->fd, KVM_GET_SREGS, &sr) < 0)
+		return nb_err_errno("KVM_GET_SREGS");
+	seg_to_kvm(&sr.cs, &s->cs);
+	seg_to_kvm(&sr.ds, &s->ds);
+	seg_to_kvm(&sr.es, &s->es);
+	seg_to_kvm(&sr.fs, &s->fs);
+	seg_to_kvm(&sr.gs, &s->gs);
+	seg_to_kvm(&sr.ss, &s->ss);
+	seg_to_kvm(&sr.tr, &s->tr);
+	seg_to_kvm(&sr.ldt, &s->ldt);
+	sr.gdt = (struct kvm_dtable){ .base = s->gdt.base, .limit = s->gdt.limit };
+	sr.idt = (struct kvm_dtable){ .base = s->idt.base, .limit = s->idt.limit };
+	sr.cr0 = s->cr0;
+	sr.cr2 = s->cr2;
+	sr.cr3 = s->cr3;
+	sr.cr4 = s->cr4;
+	sr.cr8 = s->cr8;
+	sr.efer = s->efer;
+	if (ioctl(v->fd, KVM_SET_SREGS, &sr) < 0)
+		return nb_err_errno("KVM_SET_SREGS");
+	const uint64_t *g = s->gpr;
+	struct kvm_regs r = { .rax = g[CPU_RAX], .rcx = g[CPU_RCX], .rdx = g[CPU_RDX],
+			      .rbx = g[CPU_RBX], .rsp = g[CPU_RSP], .rbp = g[CPU_RBP],
+			      .rsi = g[CPU_RSI], .rdi = g[CPU_RDI], .r8 = g[CPU_R8],
+			      .r9 = g[CPU_R9],   .r10 = g[CPU_R10], .r11 = g[CPU_R11],
+			      .r12 = g[CPU_R12], .r13 = g[CPU_R13], .r14 = g[CPU_R14],
+			      .r15 = g[CPU_R15], .rip = s->rip,     .rflags = s->rflags };
+	if (ioctl(v->fd, KVM_SET_REGS, &r) < 0)
+		return nb_err_errno("KVM_SET_REGS");
+	return 0;
+}
+
+void vcpu_kick(struct vcpu *v)
+{
+	if (v->run)
+		v->run->immediate_exit = 1;
+	if (v->started)
+		pthread_kill(v->thread, SIGUSR1);
+}
+
+/* The instruction bytes at the failure: from KVM's emulation-failure data
+ * when it gives them, else from guest memory at CS.base + RIP when that is
+ * through the guest's page tables. */
+static int insn_bytes(struct vcpu *v, const struct cpu_state *s, uint8_t *buf, int max)
+{
+	struct kvm_run *run = v->run;
+	if (run->exit_reason == KVM_EXIT_INTERNAL_ERROR &&
+	    run->internal.suberror == KVM_INTERNAL_ERROR_EMULATION && run->internal.ndata >= 2 &&
+	    (run->emulation_failure.flags & KVM_INTERNAL_ERROR_EMULATION_FLAG_INSTRUCTION_BYTES)) {
+		int n = run->emulation_failure.insn_size;
+		if (n > max)
+			n = max;
+		if (n > 15)
+			n = 15;
+		memcpy(buf, run->emulation_failure.insn_bytes, n);
+		return n;
+	}
+	/* Linear address of RIP; the walker handles paging off and on. */
+	uint64_t lin = s->cs.base + s->rip;
+	return (int)cpu_read_linear(&v->m->mem, s, lin, buf, (size_t)max);
+}
+
+void vcpu_dump(struct vcpu *v, FILE *out, const char *cause)
+{
+	struct cpu_state s;
+	if (cause)
+		fprintf(out, "nobios: %s\n", cause);
+	if (vcpu_get_state(v, &s) < 0) {
+		fprintf(out, "nobios: cannot read vCPU state: %s\n", nb_errmsg());
+		return;
+	}
+	cpu_state_dump(out, &s);
+	uint8_t b[16];
+	int n = insn_bytes(v, &s, b, 15);
+	fprintf(out, "  bytes at RIP:");
+	for (int i = 0; i < n; i++)
+		fprintf(out, " %02x", b[i]);
+	fprintf(out, n ? "\n" : " (not readable)\n");
+	vcpu_dump_extra(v, out, &s); /* issue 5: translations, events, entry checks */
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+static void handle_io(struct vcpu *v)
+{
+	struct kvm_run *run = v->run;
+	uint8_t *data = (uint8_t *)run + run->io.data_offset;
+	unsigned size = run->io.size;
+	/* data_offset/size/count come from KVM, but stay defensive: the data
+	 * must lie inside the kvm_run mapping. */
+	if (size == 0 || size > 4 ||
+	    run->io.data_offset + (uint64_t)size * run->io.count > v->run_size)
+		return;
+	for (uint32_t i = 0; i < run->io.count; i++, data += size) {
+		if (run->io.direction == KVM_EXIT_IO_OUT)
+			bus_pio_out(&v->m->bus, run->io.port, data, size);
+		else
+			bus_pio_in(&v->m->bus, run->io.port, data, size);
+	}
+}
+
+static void handle_mmio(struct vcpu *v)
+{
+	struct kvm_run *run = v->run;
+	unsigned len = run->mmio.len;
+	if (len == 0 || len > 8)
+		return;
+	if (run->mmio.is_write)
+		bus_mmio_write(&v->m->bus, run->mmio.phys_addr, run->mmio.data, len);
+	else
+		bus_mmio_read(&v->m->bus, run->mmio.phys_addr, run->mmio.data, len);
+}
+
+/* int3 in ring 0 ends in an emulation failure on emulating hosts: deliver
+ * the #BP the CPU would have raised (a trap: the return RIP is past int3). */
+static int inject_bp(struct vcpu *v, struct cpu_state *s)
+{
+	struct kvm_vcpu_events ev;
+	if (ioctl(v->fd, KVM_GET_VCPU_EVENTS, &ev) < 0)
+		return nb_err_errno("KVM_GET_VCPU_EVENTS");
+	s->rip += 1;
+	struct kvm_regs r;
+	if (ioctl(v->fd, KVM_GET_REGS, &r) < 0)
+		return nb_err_errno("KVM_GET_REGS");
+	r.rip = s->rip;
+	if (ioctl(v->fd, KVM_SET_REGS, &r) < 0)
+		return nb_err_errno("KVM_SET_REGS");
+	ev.exception.injected = 1;
+	ev.exception.nr = 3;
+	ev.exception.has_error_code = 0;
+	ev.exception.error_code = 0;
+	ev.flags = 0;
+	if (ioctl(v->fd, KVM_SET_VCPU_EVENTS, &ev) < 0)
+		return nb_err_errno("KVM_SET_VCPU_EVENTS");
+	v->m->int3_injected++;
+	return 0;
+}
+
+static void fail(struct vcpu *v, struct machine_result *res, enum machine_stop kind,
+		 const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+static void fail(struct vcpu *v, struct machine_result *res, enum machine_stop kind,
+		 const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(res->cause, sizeof(res->cause), fmt, ap);
+	va_end(ap);
+	res->stop = kind;
+	res->status = NB_EXIT_GUEST_FAULT;
+	vcpu_dump(v, stderr, res->cause);
+}
+
+static const char *exit_name(uint32_t r)
+{
+	switch (r) {
+	case KVM_EXIT_UNKNOWN: return "KVM_EXIT_UNKNOWN";
+	case KVM_EXIT_EXCEPTION: return "KVM_EXIT_EXCEPTION";
+	case KVM_EXIT_HYPERCALL: return "KVM_EXIT_HYPERCALL";
+	case KVM_EXIT_DEBUG: return "KVM_EXIT_DEBUG";
+	case KVM_EXIT_IRQ_WINDOW_OPEN: return "KVM_EXIT_IRQ_WINDOW_OPEN";
+	case KVM_EXIT_NMI: return "KVM_EXIT_NMI";
+	case KVM_EXIT_TPR_ACCESS: return "KVM_EXIT_TPR_ACCESS";
+	default: return "unhandled exit";
+	}
+}
+
+static int run_loop(struct vcpu *v, struct machine_result *res, uint64_t deadline);
+
+int vcpu_run_loop(struct vcpu *v, struct machine_result *res)
+{
+	struct machine *m = v->m;
+	uint64_t deadline = m->cfg.timeout_s > 0 ? now_ns() + (uint64_t)(m->cfg.timeout_s * 1e9) : 0;
+	/* A guest asleep in hlt or spinning without exits never returns from
+	 * KVM_RUN by itself: a one-shot timer signal to this thread ends it. */
+	timer_t timer;
+	bool have_timer = false;
+	if (deadline) {
+		struct sigevent sev = { .sigev_notify = SIGEV_THREAD_ID, .sigev_signo = SIGUSR1 };
+		sev._sigev_un._tid = gettid();
+		if (timer_create(CLOCK_MONOTONIC, &sev, &timer) == 0) {
+			double t = m->cfg.timeout_s;
+			struct itimerspec its = { .it_value = { (time_t)t,
+								(long)((t - (time_t)t) * 1e9) + 1 } };
+			timer_settime(timer, 0, &its, NULL);
+			have_timer = true;
+		}
+	}
+	int r = run_loop(v, res, deadline);
+	if (have_timer)
+		timer_delete(timer);
+	return r;
+}
+
+static int run_loop(struct vcpu *v, struct machine_result *res, uint64_t deadline)
+{
+	struct machine *m = v->m;
+	struct kvm_run *run = v->run;
+	bool entered = false; /* --timeline: "first guest instruction" once */
+
+	for (;;) {
+		if (atomic_load(&m->stop)) {
+			res->stop = m->stop_kind;
+			res->status = m->stop_status;
+			snprintf(res->cause, sizeof(res->cause), "%s", m->stop_msg);
+			if (m->stop_kind == MACHINE_STOP_TIMEOUT)
+				vcpu_dump(v, stderr, res->cause);
+			return 0;
+		}
+		if (deadline && now_ns() >= deadline) {
+			char msg[128];
+			snprintf(msg, sizeof(msg), "guest still running after --timeout %g s",
+				 m->cfg.timeout_s);
+			machine_request_stop(m, MACHINE_STOP_TIMEOUT, NB_EXIT_GUEST_FAULT, msg);
+			continue;
+		}
+		if (!entered) {
+			entered = true;
+			timeline_mark("first guest instruction");
+		}
+		if (ioctl(v->fd, KVM_RUN, 0) < 0) {
+			if (errno == EINTR || errno == EAGAIN) {
+				run->immediate_exit = 0;
+				continue;
+			}
+			res->stop = MACHINE_STOP_ERROR;
+			res->status = NB_EXIT_INTERNAL;
+			snprintf(res->cause, sizeof(res->cause), "KVM_RUN: %s", strerror(errno));
+			return -1;
+		}
+		m->exits_total++;
+		switch (run->exit_reason) {
+		case KVM_EXIT_IO:
+			m->exits_io++;
+			handle_io(v);
+			break;
+		case KVM_EXIT_MMIO:
+			m->exits_mmio++;
+			handle_mmio(v);
+			break;
+		case KVM_EXIT_INTR:
+			break;
+		case KVM_EXIT_HLT:
+			/* Only without an in-kernel LAPIC; with one, hlt sleeps in KVM. */
+			fail(v, res, MACHINE_STOP_HLT, "guest halted (hlt) and nothing can wake it");
+			return 0;
+		case KVM_EXIT_SHUTDOWN:
+			fail(v, res, MACHINE_STOP_SHUTDOWN,
+			     "triple fault (KVM_EXIT_SHUTDOWN): the guest raised an exception it "
+			     "could not handle");
+			return 0;
+		case KVM_EXIT_FAIL_ENTRY:
+			fail(v, res, MACHINE_STOP_FAIL_ENTRY,
+			     "VM entry failed (KVM_EXIT_FAIL_ENTRY), hardware reason 0x%llx",
+			     (unsigned long long)run->fail_entry.hardware_entry_failure_reason);
+			return 0;
+		case KVM_EXIT_SYSTEM_EVENT:
+			res->stop = run->system_event.type == KVM_SYSTEM_EVENT_SHUTDOWN
+					    ? MACHINE_STOP_POWEROFF
+					    : MACHINE_STOP_RESET;
+			res->status = NB_EXIT_OK;
+			snprintf(res->cause, sizeof(res->cause), "guest requested %s",
+				 res->stop == MACHINE_STOP_POWEROFF ? "power-off" : "reset");
+			return 0;
+		case KVM_EXIT_INTERNAL_ERROR: {
+			struct cpu_state s;
+			if (run->internal.suberror == KVM_INTERNAL_ERROR_EMULATION &&
+			    vcpu_get_state(v, &s) == 0) {
+				uint8_t b[16];
+				int n = insn_bytes(v, &s, b, 15);
+				if (n >= 1 && b[0] == 0xCC) {
+					if (inject_bp(v, &s) == 0)
+						continue;
+				}
+			}
+			fail(v, res, MACHINE_STOP_INTERNAL,
+			     "KVM internal error, suberror %u (%s)", run->internal.suberror,
+			     run->internal.suberror == KVM_INTERNAL_ERROR_EMULATION
+				     ? "instruction emulation failed"
+				     : "see KVM's api.rst");
+			return 0;
+		}
+		default:
+			fail(v, res, MACHINE_STOP_INTERNAL, "unexpected exit %u (%s)",
+			     run->exit_reason, exit_name(run->exit_reason));
+			return 0;
+		}
+	}
+}

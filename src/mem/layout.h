@@ -1,0 +1,44 @@
+/* layout.h - nobios's guest-physical memory map: the one place it lives.
+ * See README "Memory map" and ../shared/DESIGN.md. */
+#ifndef NOBIOS_MEM_LAYOUT_H
+#define NOBIOS_MEM_LAYOUT_H
+
+#define LAYOUT_IVT             0x00000000ULL /* real-mode IVT (pseudo-BIOS) */
+#define LAYOUT_BDA             0x00000400ULL /* BIOS data area */
+#define LAYOUT_GDT             0x00000500ULL /* boot GDT for direct entries */
+#define LAYOUT_GDT_SIZE        0x00000100ULL
+#define LAYOUT_IDT             0x00000600ULL /* empty IDT (limit 0) if needed */
+#define LAYOUT_TSS             0x00000800ULL /* 104-byte TSS for PVH's valid TR */
+#define LAYOUT_MBI             0x00001000ULL /* multiboot info (OSv & seed expect 0x1000) */
+#define LAYOUT_MBI_SIZE        0x00005000ULL /* up to 0x5FFF: mbi, mmap, modules, strings */
+#define LAYOUT_PVH_START_INFO  0x00006000ULL /* hvm_start_info, modlist, memmap */
+#define LAYOUT_PVH_SIZE        0x00001000ULL
+#define LAYOUT_ZERO_PAGE       0x00007000ULL /* Linux struct boot_params */
+#define LAYOUT_BOOT_SECTOR     0x00007C00ULL /* pseudo-BIOS boot sector */
+#define LAYOUT_STACK_BOTTOM    0x00008000ULL /* initial stack: 0x8000-0x8FFF */
+#define LAYOUT_STACK_TOP       0x00009000ULL
+#define LAYOUT_PML4            0x00009000ULL /* identity page tables: PML4 */
+#define LAYOUT_PDPT            0x0000A000ULL /*   PDPT */
+#define LAYOUT_PD              0x0000B000ULL /*   4 PDs, 2 MiB pages: 0xB000-0xEFFF */
+#define LAYOUT_PAGE_TABLES_END 0x0000F000ULL
+#define LAYOUT_IDENTITY_MAP    0x100000000ULL /* bytes identity-mapped (4 GiB) */
+#define LAYOUT_CMDLINE         0x00020000ULL /* kernel command line */
+#define LAYOUT_CMDLINE_MAX     0x00010000ULL /* 64 KiB incl. NUL */
+#define LAYOUT_EBDA            0x0009FC00ULL /* EBDA (MP tables) */
+#define LAYOUT_LOW_RAM_END     0x0009FC00ULL /* usable conventional memory ends here */
+#define LAYOUT_LEGACY_HOLE     0x000A0000ULL /* VGA/ROM hole */
+#define LAYOUT_BIOS            0x000F0000ULL /* pseudo-BIOS image */
+#define LAYOUT_BIOS_END        0x00100000ULL
+#define LAYOUT_HIGH_MEM        0x00100000ULL /* 1 MiB: kernels */
+#define LAYOUT_MMIO_HOLE       0xC0000000ULL /* 32-bit hole: MMIO from 3 GiB */
+#define LAYOUT_MMIO_HOLE_END   0x100000000ULL
+#define LAYOUT_VIRTIO_MMIO     0xD0000000ULL /* virtio-mmio windows */
+#define LAYOUT_IOAPIC          0xFEC00000ULL
+#define LAYOUT_LAPIC           0xFEE00000ULL
+#define LAYOUT_KVM_IDENTITY    0xFFFBC000ULL /* KVM_SET_IDENTITY_MAP_ADDR (1 page) */
+#define LAYOUT_KVM_TSS         0xFFFBD000ULL /* KVM_SET_TSS_ADDR (3 pages) */
+
+/* Smallest RAM nobios accepts: room for the low areas and a small kernel. */
+#define LAYOUT_MIN_RAM         (2ULL << 20)
+
+#endif

@@ -1,0 +1,72 @@
+/* nobios.h - the library API the front end, the tests and embedders drive.
+ *
+ *   machine_create()  KVM VM, RAM, devices
+ *   machine_load()    boot format detection and loading through the seam
+ *   machine_run()     run until the guest exits, stops or fails
+ *   machine_destroy()
+ */
+#ifndef NOBIOS_H
+#define NOBIOS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "boot/boot.h"
+
+#define NOBIOS_VERSION "0.1.0"
+
+/* Exit statuses of the nobios command (README "Exit status"). */
+#define NB_EXIT_OK        0   /* clean power-off or reset request */
+#define NB_EXIT_USAGE     2   /* bad usage or bad input file */
+#define NB_EXIT_INTERNAL  6   /* host/KVM failure */
+#define NB_EXIT_GUEST_FAULT 4 /* triple fault, entry failure, emulation failure, hang, timeout */
+/* nobios's own statuses are even; odd statuses belong to the guest: */
+/* Debug-exit port 0xF4: value v gives status (v << 1) | 1 (odd statuses). */
+
+struct machine_config {
+	uint64_t ram_size;     /* bytes */
+	unsigned cpus;         /* vCPUs (1 for now) */
+	struct boot_config boot;
+	int console_in;        /* fd for COM1 input, -1 for none */
+	int console_out;       /* fd for COM1 output */
+	FILE *log;             /* -v output (stderr) or NULL */
+	bool verbose;
+	bool timeline;         /* --timeline */
+	bool timeline_json;    /* --timeline=json */
+	bool dump_on_exit;     /* --dump-state-on-exit */
+	double timeout_s;      /* stop the guest after this long (0 = never) */
+	const char *cpuid_mask; /* --cpuid-mask LIST or NULL */
+	const char *cpuid_keep; /* --cpuid-keep LIST or NULL */
+	int gdb_port;          /* --gdb PORT, 0 = off */
+	bool gdb_wait;
+};
+
+/* Why machine_run returned. */
+enum machine_stop {
+	MACHINE_STOP_EXIT,       /* debug-exit port */
+	MACHINE_STOP_RESET,      /* reset request (i8042 0xFE, 0xCF9, ...) */
+	MACHINE_STOP_POWEROFF,
+	MACHINE_STOP_HLT,        /* hlt with interrupts off: nothing can wake it */
+	MACHINE_STOP_SHUTDOWN,   /* triple fault */
+	MACHINE_STOP_FAIL_ENTRY,
+	MACHINE_STOP_INTERNAL,   /* KVM internal error / emulation failure */
+	MACHINE_STOP_TIMEOUT,
+	MACHINE_STOP_ERROR,      /* host-side error */
+};
+
+struct machine_result {
+	enum machine_stop stop;
+	int status;           /* suggested process exit status */
+	char cause[256];      /* one line */
+};
+
+struct machine;
+
+void machine_config_defaults(struct machine_config *cfg);
+int machine_create(struct machine **out, const struct machine_config *cfg);
+int machine_load(struct machine *m);
+int machine_run(struct machine *m, struct machine_result *res);
+void machine_destroy(struct machine *m);
+
+#endif
