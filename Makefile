@@ -59,6 +59,7 @@ GUEST_CFLAGS := -ffreestanding -fno-pic -fno-pie -nostdlib -fno-stack-protector 
 -include $(sort $(wildcard src/*/*.mk))
 -include $(sort $(wildcard guests/*/*.mk))
 -include bench/bench.mk
+-include tests/fuzz/fuzz.mk
 guests: $(GUESTS)
 
 CORPUS ?= $(BUILD)/corpus

@@ -12,7 +12,7 @@ ram_size:	.word 0
 vid_mode:	.word 0xFFFF
 root_dev:	.word 0
 boot_flag:	.word 0xAA55
-jump:		.byte 0xEB, 0x66        /* jmp to 0x268: there is no real-mode code */
+jump:		.byte 0xEB, 0x6A        /* jmp past the header (0x26C): the byte at 0x201 gives its length */
 header:		.ascii "HdrS"
 version:	.word 0x020F
 realmode_swtch:	.long 0
@@ -63,3 +63,5 @@ entry64:
 	.balign 16
 	.space 8192
 stack_top:
+
+	.section .note.GNU-stack, "", @progbits

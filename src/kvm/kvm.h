@@ -15,6 +15,8 @@
 #include "mem/mem.h"
 #include "nobios.h"
 
+struct gdbstub;
+
 /* What this host's KVM can and cannot do, detected once (kvm_host_detect). */
 struct kvm_host {
 	bool hw_virt;     /* the host CPU has VMX or SVM */
@@ -52,6 +54,7 @@ struct machine {
 	int stop_status;
 	char stop_msg[256];
 	pthread_mutex_t lock;
+	struct gdbstub *gdb;         /* --gdb stub or NULL (issue 5) */
 	/* counters for -v */
 	uint64_t exits_io, exits_mmio, exits_other, exits_total, int3_injected;
 };
@@ -80,5 +83,10 @@ struct nb_stat;
 int kvm_stats_read(int fd, struct nb_stat *out, unsigned max);
 void vcpu_dump_extra(struct vcpu *v, FILE *out, const struct cpu_state *s);
 void machine_timeline_report(struct machine *m, const struct machine_result *res);
+
+/* gdb.c (issue 5): the gdb stub's machine side and the run loop's hook. */
+enum vcpu_gdb_event { VCPU_GDB_START, VCPU_GDB_INTR, VCPU_GDB_DEBUG, VCPU_GDB_INT3 };
+int machine_gdb_setup(struct machine *m);
+int vcpu_gdb_hook(struct vcpu *v, enum vcpu_gdb_event ev, struct machine_result *res);
 
 #endif

@@ -9,6 +9,7 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+#include "debug/gdbstub.h"
 #include "debug/timeline.h"
 #include "kvm/kvm.h"
 #include "mem/layout.h"
@@ -64,6 +65,18 @@ static void host_milestone(void *vm, const char *what)
 	timeline_mark(what); /* --timeline keeps the first of each name */
 	if (m->cfg.log)
 		fprintf(m->cfg.log, "nobios: milestone: %s\n", what);
+}
+
+/* The pseudo-BIOS trap (src/bios/) serves a call on the vCPU's registers
+ * from the vCPU thread, inside the port-I/O exit. */
+static int host_get_cpu(void *vm, struct cpu_state *s)
+{
+	return vcpu_get_state(&((struct machine *)vm)->vcpu, s);
+}
+
+static int host_set_cpu(void *vm, const struct cpu_state *s)
+{
+	return vcpu_set_state(&((struct machine *)vm)->vcpu, s);
 }
 
 static void sig_kick(int sig)
@@ -129,7 +142,8 @@ static int setup_devices(struct machine *m)
 	bus_init(&m->bus);
 	m->dev_host = (struct dev_host){
 		.vm = m, .irq_line = host_irq_line, .request_stop = host_request_stop,
-		.milestone = host_milestone, .mem = &m->mem, .console_in = m->cfg.console_in,
+		.milestone = host_milestone, .get_cpu = host_get_cpu, .set_cpu = host_set_cpu,
+		.mem = &m->mem, .console_in = m->cfg.console_in,
 		.console_out = m->cfg.console_out, .log = m->cfg.log,
 	};
 	const struct device *devs[MAX_DEVICES];
@@ -163,7 +177,7 @@ int machine_create(struct machine **out, const struct machine_config *cfg)
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGUSR1, &sa, NULL);
 	if (setup_vm(m) < 0 || setup_memory(m) < 0 || setup_devices(m) < 0 ||
-	    vcpu_create(m, &m->vcpu, 0) < 0) {
+	    vcpu_create(m, &m->vcpu, 0) < 0 || machine_gdb_setup(m) < 0) {
 		machine_destroy(m);
 		return -1;
 	}
@@ -193,6 +207,8 @@ int machine_run(struct machine *m, struct machine_result *res)
 	int r = vcpu_run_loop(&m->vcpu, res);
 	m->vcpu.started = false;
 	timeline_mark_detail("guest exit", "%s", res->cause);
+	if (m->gdb) /* tell a connected gdb the guest is gone */
+		gdbstub_guest_exited(m->gdb, res->status, res->status == NB_EXIT_GUEST_FAULT);
 	if (m->cfg.dump_on_exit)
 		vcpu_dump(&m->vcpu, stderr, "state at exit (--dump-state-on-exit)");
 	if (m->cfg.log) {
@@ -214,6 +230,7 @@ void machine_destroy(struct machine *m)
 	for (unsigned i = m->ndevs; i-- > 0;)
 		if (m->devs[i].dev->fini)
 			m->devs[i].dev->fini(m->devs[i].state);
+	gdbstub_destroy(m->gdb);
 	vcpu_destroy(&m->vcpu);
 	if (m->vm_fd >= 0)
 		close(m->vm_fd);

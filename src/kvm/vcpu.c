@@ -195,6 +195,9 @@ static void handle_io(struct vcpu *v)
 	if (size == 0 || size > 4 ||
 	    run->io.data_offset + (uint64_t)size * run->io.count > v->run_size)
 		return;
+	/* --timeline logs POST codes with their times (issue 5). */
+	if (run->io.port == 0x80 && run->io.direction == KVM_EXIT_IO_OUT && v->m->cfg.timeline)
+		timeline_post_code(0x80, data[0]);
 	for (uint32_t i = 0; i < run->io.count; i++, data += size) {
 		if (run->io.direction == KVM_EXIT_IO_OUT)
 			bus_pio_out(&v->m->bus, run->io.port, data, size);
@@ -319,11 +322,17 @@ static int run_loop(struct vcpu *v, struct machine_result *res, uint64_t deadlin
 		}
 		if (!entered) {
 			entered = true;
+			/* --gdb-wait: stop for gdb before the first instruction. */
+			if (vcpu_gdb_hook(v, VCPU_GDB_START, res) < 0)
+				return 0;
 			timeline_mark("first guest instruction");
 		}
 		if (ioctl(v->fd, KVM_RUN, 0) < 0) {
 			if (errno == EINTR || errno == EAGAIN) {
 				run->immediate_exit = 0;
+				/* gdb's Ctrl-C (or a new gdb connection) kicked us. */
+				if (vcpu_gdb_hook(v, VCPU_GDB_INTR, res) < 0)
+					return 0;
 				continue;
 			}
 			res->stop = MACHINE_STOP_ERROR;
@@ -372,6 +381,12 @@ static int run_loop(struct vcpu *v, struct machine_result *res, uint64_t deadlin
 				uint8_t b[16];
 				int n = insn_bytes(v, &s, b, 15);
 				if (n >= 1 && b[0] == 0xCC) {
+					/* A gdb stub breakpoint (emulating hosts). */
+					int g = vcpu_gdb_hook(v, VCPU_GDB_INT3, res);
+					if (g < 0)
+						return 0;
+					if (g > 0)
+						continue;
 					if (inject_bp(v, &s) == 0)
 						continue;
 				}
@@ -382,6 +397,15 @@ static int run_loop(struct vcpu *v, struct machine_result *res, uint64_t deadlin
 				     ? "instruction emulation failed"
 				     : "see KVM's api.rst");
 			return 0;
+		}
+		case KVM_EXIT_DEBUG: {
+			/* gdb stub: single step, hw breakpoint, #BP (issue 5). */
+			int g = vcpu_gdb_hook(v, VCPU_GDB_DEBUG, res);
+			if (g < 0)
+				return 0;
+			if (g > 0)
+				break;
+			__attribute__((fallthrough)); /* nobody asked for debug exits */
 		}
 		default:
 			fail(v, res, MACHINE_STOP_INTERNAL, "unexpected exit %u (%s)",

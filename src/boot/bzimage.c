@@ -1,0 +1,529 @@
+/* bzimage.c - the Linux/x86 boot protocol for bzImage files.
+ *
+ * Written from Documentation/arch/x86/boot.rst and zero-page.rst.  Three
+ * formats share the setup-header parser:
+ *
+ *   "bzimage"  (default for any valid bzImage) decompresses the payload (the
+ *              compressed vmlinux ELF, payload_offset/payload_length) in the
+ *              host, loads its PT_LOAD segments at their physical addresses
+ *              and enters startup_64 in long mode with RSI = zero page, as
+ *              Firecracker does for a vmlinux.  On this machine's emulating
+ *              KVM the in-guest decompressor alone takes minutes; the host
+ *              does it in tens of milliseconds.  A payload nobios cannot
+ *              decompress (no payload, LZO) falls back to "linux".
+ *   "linux"    the bzImage's own 64-bit entry (load address + 0x200): the
+ *              kernel's decompressor runs in the guest.
+ *   "linux32"  the 32-bit boot protocol: flat protected mode, paging off,
+ *              EIP = code32_start, ESI = zero page.
+ */
+#include "boot/bzimage.h"
+
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "boot/boot.h"
+#include "boot/decompress.h"
+#include "boot/elf.h"
+#include "boot/zeropage.h"
+#include "mem/layout.h"
+#include "util/err.h"
+
+/* Largest vmlinux nobios decompresses (Debian's is ~53 MB with symbols). */
+#define BZIMAGE_DECOMPRESS_LIMIT (1ull << 30)
+
+static uint32_t rd32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+/* Header bytes a protocol version defines (offset of the first field it
+ * does not have): a header shorter than that is truncated. */
+static size_t hdr_need(uint16_t version)
+{
+	if (version >= BOOT_PROTO(2, 15))
+		return offsetof(struct setup_header, kernel_info_offset) + 4;
+	if (version >= BOOT_PROTO(2, 11))
+		return offsetof(struct setup_header, handover_offset) + 4;
+	if (version >= BOOT_PROTO_PREF)
+		return offsetof(struct setup_header, init_size) + 4;
+	if (version >= BOOT_PROTO(2, 9))
+		return offsetof(struct setup_header, setup_data) + 8;
+	if (version >= BOOT_PROTO_PAYLOAD)
+		return offsetof(struct setup_header, payload_length) + 4;
+	return offsetof(struct setup_header, cmdline_size) + 4;
+}
+
+int bzimage_parse(struct bzimage *b, const char *path, const uint8_t *data, size_t size)
+{
+	memset(b, 0, sizeof(*b));
+	b->path = path;
+	b->data = data;
+	b->size = size;
+	if (size < SETUP_OFF(header) + 4)
+		return nb_err("%s: not a bzImage: file is only %zu bytes (the setup header needs "
+			      "0x%zx)", path, size, SETUP_OFF(header) + 4);
+	if (rd32(data + SETUP_OFF(header)) != SETUP_HDRS_MAGIC)
+		return nb_err("%s: not a bzImage: no \"HdrS\" signature at offset 0x202", path);
+
+	size_t hlen;
+	if (zeropage_header_len(path, data, size, &hlen) < 0)
+		return -1;
+	memcpy(&b->hdr, data + SETUP_HEADER_OFFSET, hlen);
+	b->hdr_len = hlen;
+	const struct setup_header *h = &b->hdr;
+
+	if (h->boot_flag != SETUP_BOOT_FLAG)
+		return nb_err("%s: bad setup header: boot_flag is 0x%04x, expected 0xaa55", path,
+			      h->boot_flag);
+	if (h->version < BOOT_PROTO_MIN)
+		return nb_err("%s: boot protocol %u.%02u is too old (nobios needs 2.06 or later)",
+			      path, h->version >> 8, h->version & 0xFF);
+	if (hlen < hdr_need(h->version))
+		return nb_err("%s: truncated setup header: %zu bytes, boot protocol %u.%02u "
+			      "defines %zu", path, hlen, h->version >> 8, h->version & 0xFF,
+			      hdr_need(h->version));
+	if (!(h->loadflags & LOADED_HIGH))
+		return nb_err("%s: zImage (LOADED_HIGH not set) is not supported: only bzImage",
+			      path);
+
+	b->setup_sects = h->setup_sects ? h->setup_sects : SETUP_SECTS_DEFAULT;
+	b->setup_size = ((size_t)b->setup_sects + 1) * SETUP_SECT_SIZE;
+	if (b->setup_size >= size)
+		return nb_err("%s: setup_sects %u puts the kernel at 0x%zx, beyond the end of the "
+			      "file (%zu bytes)", path, b->setup_sects, b->setup_size, size);
+	b->pm = data + b->setup_size;
+	b->pm_size = size - b->setup_size;
+
+	if (h->relocatable_kernel &&
+	    (h->kernel_alignment == 0 || (h->kernel_alignment & (h->kernel_alignment - 1))))
+		return nb_err("%s: bad setup header: kernel_alignment 0x%x is not a power of two",
+			      path, h->kernel_alignment);
+
+	if (h->version >= BOOT_PROTO_PAYLOAD && h->payload_length) {
+		/* payload_offset is relative to the protected-mode kernel */
+		uint64_t end = (uint64_t)h->payload_offset + h->payload_length;
+		if (end > b->pm_size)
+			return nb_err("%s: payload (offset 0x%x, length 0x%x) lies outside the "
+				      "file's %zu-byte kernel", path, h->payload_offset,
+				      h->payload_length, b->pm_size);
+		b->payload = b->pm + h->payload_offset;
+		b->payload_size = h->payload_length;
+	}
+
+	/* kernel_version: offset of a NUL-terminated string, minus 0x200,
+	 * inside the setup code */
+	if (h->kernel_version) {
+		size_t off = (size_t)h->kernel_version + 0x200, n = 0;
+		while (off + n < b->setup_size && n + 1 < sizeof(b->version_str) &&
+		       data[off + n] >= 0x20 && data[off + n] < 0x7F) {
+			b->version_str[n] = (char)data[off + n];
+			n++;
+		}
+		b->version_str[n] = 0;
+	}
+	return 0;
+}
+
+int bzimage_check_64(const struct bzimage *b)
+{
+	if (b->hdr.version < BOOT_PROTO_64)
+		return nb_err("%s: boot protocol %u.%02u has no 64-bit entry (needs 2.12 or later)",
+			      b->path, b->hdr.version >> 8, b->hdr.version & 0xFF);
+	if (!(b->hdr.xloadflags & XLF_KERNEL_64))
+		return nb_err("%s: not a 64-bit kernel: XLF_KERNEL_64 is not set in xloadflags "
+			      "(0x%x); try --boot-protocol linux32", b->path, b->hdr.xloadflags);
+	return 0;
+}
+
+static uint64_t align_up(uint64_t v, uint64_t a) { return (v + a - 1) & ~(a - 1); }
+
+int bzimage_load_addr(const struct bzimage *b, uint64_t low_top, uint64_t *addr, uint64_t *end)
+{
+	const struct setup_header *h = &b->hdr;
+	uint64_t need = b->pm_size;
+	/* init_size (2.10+): the kernel's linear memory needs from its load
+	 * address, decompression included */
+	if (h->version >= BOOT_PROTO_PREF && h->init_size > need)
+		need = h->init_size;
+	uint64_t pref = h->version >= BOOT_PROTO_PREF && h->pref_address ? h->pref_address
+									: SETUP_DEFAULT_LOAD;
+	uint64_t at;
+	uint64_t claim_lo, claim_hi;
+	if (h->relocatable_kernel) {
+		uint64_t align = h->kernel_alignment;
+		if (pref >= LAYOUT_HIGH_MEM && (pref & (align - 1)) == 0 && pref + need <= low_top)
+			at = pref;
+		else
+			at = align_up(LAYOUT_HIGH_MEM, align);
+		claim_lo = at;
+		claim_hi = at + need;
+	} else {
+		/* a non-relocatable kernel runs at pref_address (or 1 MiB)
+		 * whatever the load address: claim both */
+		at = SETUP_DEFAULT_LOAD;
+		claim_lo = at < pref ? at : pref;
+		claim_hi = at + b->pm_size > pref + need ? at + b->pm_size : pref + need;
+	}
+	if (claim_hi > low_top || claim_hi < claim_lo)
+		return nb_err("%s: the kernel needs RAM up to 0x%" PRIx64 " (loaded at 0x%" PRIx64
+			      ", init_size 0x%x) but guest RAM below 4 GiB ends at 0x%" PRIx64
+			      "; give it more memory with -m", b->path, claim_hi, at, h->init_size,
+			      low_top);
+	*addr = at;
+	*end = claim_hi;
+	return 0;
+}
+
+/* ---- what the three formats share */
+
+/* Load cfg->initrd page-aligned at the highest address below
+ * min(initrd_addr_max + 1, top of low RAM) that avoids the kernel. */
+static int put_initrd(struct boot_ctx *ctx, const struct bzimage *b)
+{
+	const char *path = ctx->cfg->initrd;
+	ctx->initrd_addr = ctx->initrd_size = 0;
+	if (!path)
+		return 0;
+	struct boot_file f;
+	if (boot_file_open(&f, path, 0) < 0)
+		return -1;
+	uint64_t hi = (uint64_t)b->hdr.initrd_addr_max + 1;
+	if (hi > mem_low_top(ctx->mem))
+		hi = mem_low_top(ctx->mem);
+	uint64_t gpa;
+	if ((uint64_t)f.size > hi) {
+		nb_err("%s: initrd is %zu bytes, larger than guest RAM below 0x%" PRIx64
+		       " (-m %llu MiB); give the guest more memory with -m", path, f.size, hi,
+		       (unsigned long long)(ctx->mem->size >> 20));
+		boot_file_close(&f);
+		return -1;
+	}
+	if (boot_place_high(ctx, f.size, LAYOUT_HIGH_MEM, hi, 4096, &gpa) < 0) {
+		nb_err("%s: initrd of %zu bytes does not fit in guest RAM below 0x%" PRIx64
+		       " beside the kernel (-m %llu MiB); give the guest more memory with -m",
+		       path, f.size, hi, (unsigned long long)(ctx->mem->size >> 20));
+		boot_file_close(&f);
+		return -1;
+	}
+	int r = mem_copy_in(ctx->mem, gpa, f.data, f.size);
+	if (r == 0) {
+		ctx->initrd_addr = gpa;
+		ctx->initrd_size = f.size;
+		if (ctx->log)
+			fprintf(ctx->log, "nobios: initrd at 0x%" PRIx64 " size 0x%zx (%s)\n", gpa,
+				f.size, path);
+	}
+	boot_file_close(&f);
+	return r;
+}
+
+/* Initrd, command line and zero page: everything after the kernel itself. */
+static int put_boot_info(struct boot_ctx *ctx, const struct bzimage *b, uint64_t code32_start)
+{
+	if (put_initrd(ctx, b) < 0)
+		return -1;
+	/* cmdline_size (2.06+) is the longest command line without its NUL */
+	uint64_t cmd;
+	if (boot_put_cmdline(ctx, ctx->cfg->cmdline, (size_t)b->hdr.cmdline_size + 1, &cmd) < 0)
+		return -1;
+	struct zeropage_args a = {
+		.cmd_line_ptr = cmd,
+		.ramdisk_image = ctx->initrd_addr,
+		.ramdisk_size = ctx->initrd_size,
+		.code32_start = code32_start,
+	};
+	return zeropage_build(ctx->mem, LAYOUT_ZERO_PAGE, b->path, b->data, b->size, &ctx->e820,
+			      &a);
+}
+
+/* Copy the protected-mode kernel to its load address; *addr gets it. */
+static int put_pm_kernel(struct boot_ctx *ctx, const struct bzimage *b, uint64_t *addr)
+{
+	uint64_t at, end;
+	if (bzimage_load_addr(b, mem_low_top(ctx->mem), &at, &end) < 0)
+		return -1;
+	if (mem_copy_in(ctx->mem, at, b->pm, b->pm_size) < 0)
+		return -1;
+	ctx->kernel_start = at;
+	ctx->kernel_end = align_up(end, 4096);
+	*addr = at;
+	return 0;
+}
+
+static int open_bzimage(struct bzimage *b, const struct boot_file *f)
+{
+	return bzimage_parse(b, f->path, f->data, f->size);
+}
+
+/* ---- "linux": the bzImage's 64-bit entry */
+
+static int linux64_load_parsed(struct boot_ctx *ctx, const struct bzimage *b)
+{
+	uint64_t at;
+	if (bzimage_check_64(b) < 0 || put_pm_kernel(ctx, b, &at) < 0 ||
+	    put_boot_info(ctx, b, at) < 0)
+		return -1;
+	if (cpu_setup_long(ctx->cpu, ctx->mem) < 0)
+		return -1;
+	ctx->cpu->rip = at + SETUP_ENTRY64_OFFSET;
+	ctx->cpu->gpr[CPU_RSI] = LAYOUT_ZERO_PAGE;
+	snprintf(ctx->entry_desc, sizeof(ctx->entry_desc),
+		 "64-bit bzImage entry at 0x%" PRIx64 " (kernel loaded at 0x%" PRIx64
+		 ", decompresses itself in the guest)", at + SETUP_ENTRY64_OFFSET, at);
+	return 0;
+}
+
+static int linux64_load(struct boot_ctx *ctx, const struct boot_file *f)
+{
+	struct bzimage b;
+	if (open_bzimage(&b, f) < 0)
+		return -1;
+	return linux64_load_parsed(ctx, &b);
+}
+
+/* ---- "linux32": the 32-bit boot protocol */
+
+static int linux32_load_parsed(struct boot_ctx *ctx, const struct bzimage *b)
+{
+	uint64_t at;
+	if (put_pm_kernel(ctx, b, &at) < 0 || put_boot_info(ctx, b, at) < 0)
+		return -1;
+	if (cpu_setup_prot32(ctx->cpu, ctx->mem, BOOT_GDT_CS) < 0)
+		return -1;
+	/* boot.rst "32-bit boot protocol": EIP = code32_start (which we set
+	 * to the load address), ESI = boot_params, EBP = EDI = EBX = 0 */
+	ctx->cpu->rip = at;
+	ctx->cpu->gpr[CPU_RSI] = LAYOUT_ZERO_PAGE;
+	ctx->cpu->gpr[CPU_RBP] = ctx->cpu->gpr[CPU_RDI] = ctx->cpu->gpr[CPU_RBX] = 0;
+	snprintf(ctx->entry_desc, sizeof(ctx->entry_desc),
+		 "32-bit protected-mode entry at 0x%" PRIx64 " (code32_start)", at);
+	return 0;
+}
+
+static int linux32_load(struct boot_ctx *ctx, const struct boot_file *f)
+{
+	struct bzimage b;
+	if (open_bzimage(&b, f) < 0)
+		return -1;
+	return linux32_load_parsed(ctx, &b);
+}
+
+/* ---- "bzimage": host-decompressed vmlinux at startup_64 */
+
+static int fallback(struct boot_ctx *ctx, const struct bzimage *b, const char *why)
+{
+	bool k64 = b->hdr.version >= BOOT_PROTO_64 && (b->hdr.xloadflags & XLF_KERNEL_64);
+	if (ctx->log)
+		fprintf(ctx->log, "nobios: %s: %s; falling back to the %s boot protocol (the "
+			"kernel decompresses itself in the guest: slow on emulating hosts)\n",
+			b->path, why, k64 ? "linux" : "linux32");
+	ctx->format = k64 ? "linux" : "linux32";
+	return k64 ? linux64_load_parsed(ctx, b) : linux32_load_parsed(ctx, b);
+}
+
+static int vmlinux_load(struct boot_ctx *ctx, const struct bzimage *b, const uint8_t *elf,
+			size_t elfsize, double ms, const char *comp)
+{
+	struct elf_image e;
+	if (elf_parse(&e, b->path, elf, elfsize) < 0) {
+		nb_err_prefix("payload");
+		return -1;
+	}
+	if (!e.is64)
+		return fallback(ctx, b, "the payload is a 32-bit vmlinux");
+	if (e.hi_paddr > mem_low_top(ctx->mem) || e.lo_paddr < LAYOUT_HIGH_MEM)
+		return nb_err("%s: the kernel needs RAM at [0x%" PRIx64 ", 0x%" PRIx64 ") but guest "
+			      "RAM below 4 GiB ends at 0x%" PRIx64 "; give it more memory with -m",
+			      b->path, e.lo_paddr, e.hi_paddr, mem_low_top(ctx->mem));
+	if (elf_load(&e, ctx->mem, LAYOUT_HIGH_MEM) < 0)
+		return -1;
+	ctx->kernel_start = e.lo_paddr & ~4095ull;
+	ctx->kernel_end = align_up(e.hi_paddr, 4096);
+
+	/* vmlinux's e_entry is phys_startup_64 (a physical address); translate
+	 * a virtual one in case another kernel differs */
+	uint64_t entry = e.entry;
+	if (!(entry >= e.lo_paddr && entry < e.hi_paddr) &&
+	    !elf_vaddr_to_paddr(&e, e.entry, &entry))
+		return nb_err("%s: payload's entry point 0x%" PRIx64 " is in no loaded segment",
+			      b->path, e.entry);
+	if (put_boot_info(ctx, b, 0) < 0)
+		return -1;
+	if (cpu_setup_long(ctx->cpu, ctx->mem) < 0)
+		return -1;
+	ctx->cpu->rip = entry;
+	ctx->cpu->gpr[CPU_RSI] = LAYOUT_ZERO_PAGE;
+	ctx->decompress_ms = ms;
+	snprintf(ctx->entry_desc, sizeof(ctx->entry_desc),
+		 "64-bit startup_64 at 0x%" PRIx64 " (vmlinux host-decompressed from %s, %zu "
+		 "bytes in %.1f ms)", entry, comp, elfsize, ms);
+	return 0;
+}
+
+static int bzimage_load(struct boot_ctx *ctx, const struct boot_file *f)
+{
+	struct bzimage b;
+	if (open_bzimage(&b, f) < 0)
+		return -1;
+	if (!(b.hdr.version >= BOOT_PROTO_64 && (b.hdr.xloadflags & XLF_KERNEL_64)))
+		return fallback(ctx, &b, "not a 64-bit kernel");
+	if (!b.payload)
+		return fallback(ctx, &b, "no payload in the setup header");
+	enum decompress_format fmt = decompress_detect(b.payload, b.payload_size);
+	if (!decompress_supported(fmt)) {
+		char why[96];
+		snprintf(why, sizeof(why), "cannot decompress a payload of %s format in the host",
+			 fmt == DECOMPRESS_UNKNOWN ? "unknown" : decompress_name(fmt));
+		return fallback(ctx, &b, why);
+	}
+	/* Linux appends the uncompressed size (le32) to every payload: presize
+	 * the buffer with it and check the result against it */
+	uint32_t trailer = b.payload_size >= 4 ? rd32(b.payload + b.payload_size - 4) : 0;
+	char what[512];
+	snprintf(what, sizeof(what), "%s: payload", b.path);
+	uint8_t *elf;
+	size_t elfsize;
+	double ms = 0;
+	if (decompress_buffer(what, b.payload, b.payload_size, BZIMAGE_DECOMPRESS_LIMIT,
+			      trailer <= BZIMAGE_DECOMPRESS_LIMIT ? trailer : 0, &elf, &elfsize,
+			      &ms) < 0)
+		return -1;
+	if (ctx->log)
+		fprintf(ctx->log, "nobios: %s: %s payload of %zu bytes decompressed to %zu bytes "
+			"in %.1f ms\n", b.path, decompress_name(fmt), b.payload_size, elfsize, ms);
+	int r;
+	if (elfsize != trailer)
+		r = nb_err("%s: bad payload: decompressed to %zu bytes, but its size trailer says "
+			   "%u (truncated or corrupt)", b.path, elfsize, trailer);
+	else if (!elf_is_elf(elf, elfsize))
+		r = nb_err("%s: bad payload: the decompressed kernel is not an ELF file", b.path);
+	else
+		r = vmlinux_load(ctx, &b, elf, elfsize, ms, decompress_name(fmt));
+	free(elf);
+	return r;
+}
+
+/* ---- probe and inspect */
+
+static int bz_probe(const struct boot_file *f, char *why, size_t whylen)
+{
+	struct bzimage b;
+	if (bzimage_parse(&b, f->path, f->data, f->size) < 0) {
+		snprintf(why, whylen, "%s", nb_errmsg());
+		nb_err_clear();
+		return 0;
+	}
+	enum decompress_format fmt = decompress_detect(b.payload, b.payload_size);
+	snprintf(why, whylen, "Linux bzImage, boot protocol %u.%02u, %s payload%s",
+		 b.hdr.version >> 8, b.hdr.version & 0xFF,
+		 b.payload ? decompress_name(fmt) : "no",
+		 decompress_supported(fmt) ? " (host-decompressed)" : " (in-guest decompressor)");
+	return 1;
+}
+
+static int explicit_probe(const struct boot_file *f, char *why, size_t whylen)
+{
+	snprintf(why, whylen, "selected with --boot-protocol only (\"bzimage\" takes bzImages)");
+	return 0;
+}
+
+static void flag_names(char *buf, size_t len, unsigned v, const char *const *names, unsigned n)
+{
+	size_t used = 0;
+	buf[0] = 0;
+	for (unsigned i = 0; i < n; i++)
+		if ((v & (1u << i)) && names[i] && used < len)
+			used += snprintf(buf + used, len - used, "%s%s", used ? "|" : "", names[i]);
+	if (!buf[0])
+		snprintf(buf, len, "none");
+}
+
+static int bz_inspect_common(const struct boot_file *f, FILE *out, const char *mode)
+{
+	struct bzimage b;
+	if (bzimage_parse(&b, f->path, f->data, f->size) < 0)
+		return -1;
+	const struct setup_header *h = &b.hdr;
+	static const char *const lf[8] = { "LOADED_HIGH", "KASLR_FLAG", NULL, NULL, NULL,
+					   "QUIET_FLAG", "KEEP_SEGMENTS", "CAN_USE_HEAP" };
+	static const char *const xlf[8] = { "XLF_KERNEL_64", "XLF_CAN_BE_LOADED_ABOVE_4G",
+					    "XLF_EFI_HANDOVER_32", "XLF_EFI_HANDOVER_64",
+					    "XLF_EFI_KEXEC", "XLF_5LEVEL", "XLF_5LEVEL_ENABLED",
+					    "XLF_MEM_ENCRYPTION" };
+	char lfs[160], xlfs[256];
+	flag_names(lfs, sizeof(lfs), h->loadflags, lf, 8);
+	flag_names(xlfs, sizeof(xlfs), h->xloadflags, xlf, 8);
+	enum decompress_format fmt = decompress_detect(b.payload, b.payload_size);
+	fprintf(out, "Linux bzImage: %s\n", f->path);
+	fprintf(out, "  kernel version:   %s\n", b.version_str[0] ? b.version_str : "(none)");
+	fprintf(out, "  boot protocol:    %u.%02u\n", h->version >> 8, h->version & 0xFF);
+	fprintf(out, "  setup:            %u sectors (%zu bytes); kernel %zu bytes\n",
+		b.setup_sects, b.setup_size, b.pm_size);
+	fprintf(out, "  loadflags:        0x%02x %s\n", h->loadflags, lfs);
+	fprintf(out, "  xloadflags:       0x%04x %s\n", h->xloadflags, xlfs);
+	fprintf(out, "  relocatable:      %s, kernel_alignment 0x%x, pref_address 0x%" PRIx64
+		"\n", h->relocatable_kernel ? "yes" : "no", h->kernel_alignment,
+		h->pref_address);
+	fprintf(out, "  init_size:        0x%x (%u MiB)\n", h->init_size, h->init_size >> 20);
+	fprintf(out, "  cmdline_size:     %u, initrd_addr_max 0x%x\n", h->cmdline_size,
+		h->initrd_addr_max);
+	if (b.payload)
+		fprintf(out, "  payload:          %s, %zu bytes at 0x%zx, uncompressed %u bytes%s\n",
+			decompress_name(fmt), b.payload_size,
+			b.setup_size + h->payload_offset,
+			b.payload_size >= 4 ? rd32(b.payload + b.payload_size - 4) : 0,
+			decompress_supported(fmt) ? "" : " (nobios cannot decompress it)");
+	else
+		fprintf(out, "  payload:          none\n");
+	fprintf(out, "  entry:            %s\n", mode);
+	return 0;
+}
+
+static int bz_inspect(const struct boot_file *f, FILE *out)
+{
+	return bz_inspect_common(f, out, "startup_64 of the host-decompressed vmlinux (e_entry), "
+				 "64-bit, RSI = zero page at 0x7000");
+}
+
+static int linux64_inspect(const struct boot_file *f, FILE *out)
+{
+	return bz_inspect_common(f, out, "load address + 0x200, 64-bit, RSI = zero page");
+}
+
+static int linux32_inspect(const struct boot_file *f, FILE *out)
+{
+	return bz_inspect_common(f, out, "code32_start (load address), 32-bit flat, paging off, "
+				 "ESI = zero page");
+}
+
+static const struct boot_format bzimage_format = {
+	.name = "bzimage",
+	.order = 10,
+	.summary = "Linux bzImage, payload decompressed in the host, vmlinux entered at "
+		   "startup_64",
+	.probe = bz_probe,
+	.load = bzimage_load,
+	.inspect = bz_inspect,
+};
+BOOT_FORMAT(bzimage_format);
+
+static const struct boot_format linux64_format = {
+	.name = "linux",
+	.order = 11,
+	.summary = "Linux bzImage by the 64-bit boot protocol (in-guest decompressor)",
+	.probe = explicit_probe,
+	.load = linux64_load,
+	.inspect = linux64_inspect,
+};
+BOOT_FORMAT(linux64_format);
+
+static const struct boot_format linux32_format = {
+	.name = "linux32",
+	.order = 12,
+	.summary = "Linux bzImage by the 32-bit boot protocol (flat protected mode)",
+	.probe = explicit_probe,
+	.load = linux32_load,
+	.inspect = linux32_inspect,
+};
+BOOT_FORMAT(linux32_format);

@@ -1,0 +1,81 @@
+#!/bin/bash
+# core.sh - the front end's contract (usage errors, exit statuses) and the
+# demo guest booted the way the README's first command boots it.
+. "$(dirname "$0")/lib.sh"
+DEMO=$GUESTS/demo.bzImage
+
+# --- usage errors: one line naming the flag or file, status 2, no KVM needed
+usage_case() { # NAME EXPECTED-TEXT ARGS...
+	local name=$1 want=$2; shift 2
+	run_nobios 10 "$@"
+	if [ "$RC" = 2 ] && has "$want" && [ "$(printf '%s\n' "$OUT" | grep -c .)" = 1 ]; then
+		t_pass "$name"
+	else
+		t_fail "$name" "rc=$RC (want 2), output: $(printf '%s' "$OUT" | head -3 | tr '\n' '|')"
+	fi
+}
+usage_case cli-unknown-flag "unknown option '--bogus'" run "$DEMO" --bogus
+usage_case cli-missing-value "--initrd needs a value" run "$DEMO" --initrd
+usage_case cli-bad-size "-m: '12Q' is not a size" run "$DEMO" -m 12Q
+usage_case cli-nothing-to-boot "nothing to boot" run
+usage_case cli-unknown-command "unknown command 'frob'" frob
+usage_case cli-unknown-protocol "unknown protocol 'nope'" run "$DEMO" --boot-protocol nope
+usage_case cli-bad-timeout "is not a positive number of seconds" run "$DEMO" --timeout -1
+usage_case cli-gdb-wait-alone "--gdb-wait needs --gdb PORT" run "$DEMO" --gdb-wait
+usage_case cli-disk-option "--disk: unknown option 'rx'" run --disk /tmp/x.img,rx
+
+run_nobios 10 --help
+check cli-help eval '[ "$RC" = 0 ] && has "Exit status" && has "--boot-protocol"'
+run_nobios 10 --version
+check cli-version eval '[ "$RC" = 0 ] && has "nobios "'
+
+# --- bad input files: status 2 and the file's name in the message
+need_kvm missing-file directory-kernel empty-kernel not-a-kernel too-small-ram demo-boot \
+	demo-cmdline demo-e820 demo-timeout demo-debug-exit demo-qemu-spelling || exit 0
+tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+usage_case missing-file "$tmp/none: cannot open" run "$tmp/none"
+usage_case directory-kernel "$tmp: is a directory" run "$tmp"
+: > "$tmp/empty"
+usage_case empty-kernel "$tmp/empty: empty file" run "$tmp/empty"
+head -c 5000 /dev/urandom > "$tmp/junk"
+usage_case not-a-kernel "$tmp/junk: not a bootable image" run "$tmp/junk"
+usage_case too-small-ram "too small" run "$DEMO" -m 1M
+
+# --- the demo guest: README's first command
+run_nobios 30 run "$DEMO" --cmdline "hello from the host"
+check demo-boot eval '[ "$RC" = 0 ] && has "Hello from the nobios demo kernel" && has "Demo done"'
+check demo-cmdline has 'command line: "hello from the host"'
+check demo-e820 eval 'has "[mem 0x0-0x9fbff] usable" && has "[mem 0x9fc00-0x9ffff] reserved" &&
+	has "[mem 0xf0000-0xfffff] reserved" && has "[mem 0x100000-0xfffffff] usable"'
+run_nobios 30 --kernel "$DEMO" --append "qemu spelling" -m 512
+check demo-qemu-spelling eval '[ "$RC" = 0 ] && has "command line: \"qemu spelling\"" &&
+	has "[mem 0x100000-0x1fffffff] usable"'
+
+# --- a guest that never exits: --timeout ends it with status 4 and a dump
+# Built from the demo's bzImage head with a main that spins.
+cat > "$tmp/spin.c" <<'C'
+void demo_main(void *zp);
+void demo_main(void *zp) { (void)zp; for (;;) __asm__ volatile("pause"); }
+C
+if gcc -ffreestanding -fno-pic -fno-pie -nostdlib -O2 -m64 -static -Wl,--build-id=none \
+	-Wl,-T,guests/demo/demo.ld -Wl,--no-warn-rwx-segments -o "$tmp/spin.elf" guests/demo/head.S "$tmp/spin.c" &&
+	objcopy -O binary "$tmp/spin.elf" "$tmp/spin.bzImage"; then
+	run_nobios 30 run "$tmp/spin.bzImage" --timeout 1
+	check demo-timeout eval '[ "$RC" = 4 ] && has "guest still running after --timeout 1 s" && has "RIP"'
+else
+	t_fail demo-timeout "could not build the spinning guest"
+fi
+
+# --- debug-exit status: (v << 1) | 1, from a guest that writes 0x21 to port 0xF4
+cat > "$tmp/exit.c" <<'C'
+void demo_main(void *zp);
+void demo_main(void *zp) { (void)zp; __asm__ volatile("outb %0, $0xf4" :: "a"((unsigned char)0x21)); for (;;) ; }
+C
+if gcc -ffreestanding -fno-pic -fno-pie -nostdlib -O2 -m64 -static -Wl,--build-id=none \
+	-Wl,-T,guests/demo/demo.ld -Wl,--no-warn-rwx-segments -o "$tmp/exit.elf" guests/demo/head.S "$tmp/exit.c" &&
+	objcopy -O binary "$tmp/exit.elf" "$tmp/exit.bzImage"; then
+	run_nobios 30 run "$tmp/exit.bzImage"
+	check demo-debug-exit eval '[ "$RC" = 67 ]'
+else
+	t_fail demo-debug-exit "could not build the exit guest"
+fi
