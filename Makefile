@@ -70,12 +70,16 @@ $(CORPUS)/SHA256SUMS:
 
 # The README's test command.  Unit tests, then boot tests (guests under KVM;
 # SKIPPED loudly without /dev/kvm), then one summary line.
-check: all unit
+check: all unit fuzz-build
 	@$(MAKE) --no-print-directory corpus || echo "WARNING: corpus build failed: corpus tests will be SKIPPED"
 	@BUILD=$(BUILD) CORPUS=$(CORPUS) tests/run.sh
 
 check-asan:
 	$(MAKE) SAN=1 check
+
+# The fuzz harness is built for every `make check`: it replays the seeds and
+# a fixed-seed run of new inputs (tests/run.sh).
+fuzz-build: $(FUZZ_BUILD)/fuzz_load fuzz-seeds
 
 check-slow: all
 	@BUILD=$(BUILD) CORPUS=$(CORPUS) SLOW=1 tests/run.sh slow
@@ -102,5 +106,5 @@ help:
 	@echo "make bench      benchmarks against QEMU (bench/README.md)"
 	@echo "make corpus     third-party guests from ../shared/corpus/build.sh"
 
-.PHONY: all unit guests corpus check check-asan check-slow bench format lint clean help
+.PHONY: all unit guests corpus fuzz-build check check-asan check-slow bench format lint clean help
 -include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d)

@@ -53,6 +53,7 @@ enum machine_stop {
 	MACHINE_STOP_INTERNAL,   /* KVM internal error / emulation failure */
 	MACHINE_STOP_TIMEOUT,
 	MACHINE_STOP_ERROR,      /* host-side error */
+	MACHINE_STOP_SIGNAL,     /* nobios got SIGTERM/SIGINT/SIGHUP: status 128 + signal */
 };
 
 struct machine_result {
@@ -68,5 +69,8 @@ int machine_create(struct machine **out, const struct machine_config *cfg);
 int machine_load(struct machine *m);
 int machine_run(struct machine *m, struct machine_result *res);
 void machine_destroy(struct machine *m);
+/* Async-signal-safe: stop the guest at once and let machine_run return
+ * normally (timeline, counters, terminal restored), status 128 + sig. */
+void machine_signal_stop(struct machine *m, int sig);
 
 #endif

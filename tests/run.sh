@@ -25,6 +25,21 @@ if [ "$mode" != slow ]; then
 		for _ in $(seq 1 "$p"); do echo pass >> "$RESULTS"; done
 		for _ in $(seq 1 "$f"); do echo fail >> "$RESULTS"; done
 	done
+	# Fuzz: replay the seeds and known crashers, then a fixed-seed run of
+	# new inputs (deterministic for a given binary).
+	if [ -x build-fuzz/fuzz_load ]; then
+		if out=$(build-fuzz/fuzz_load -seed=1 -runs=${FUZZ_RUNS:-30000} -max_len=262144 \
+			-rss_limit_mb=4096 build-fuzz/seeds tests/fuzz/crashes 2>&1); then
+			echo "fuzz fuzz_load: passed ($(printf '%s\n' "$out" | grep -o 'Done [0-9]* runs.*' | tail -1))"
+			echo pass >> "$RESULTS"
+		else
+			echo "FAIL fuzz fuzz_load:"; printf '%s\n' "$out" | grep -A15 -E 'ERROR|SUMMARY|runtime error' | head -40
+			echo fail >> "$RESULTS"
+		fi
+	else
+		echo "SKIPPED fuzz: build-fuzz/fuzz_load not built (make fuzz-build; needs clang)"
+		echo skip >> "$RESULTS"
+	fi
 	scripts=(tests/boot/*.sh)
 else
 	scripts=(tests/boot/slow/*.sh)

@@ -100,6 +100,11 @@ struct bios {
 	uint16_t kbd[BIOS_KBD_QUEUE]; /* scan << 8 | ascii */
 	unsigned kbd_head, kbd_n;
 	char esc[8];           /* pending terminal escape sequence */
+	/* Where keys come from when set (the machine's COM1 receiver, which
+	 * owns the console input): returns bytes read, 0 if none.  Otherwise
+	 * con_in is polled directly. */
+	size_t (*kbd_source)(void *opaque, uint8_t *buf, size_t max);
+	void *kbd_opaque;
 	unsigned nesc;
 	/* A service that ends the VM (INT 18h, a CPU exception) sets these. */
 	bool stop;
@@ -111,11 +116,14 @@ struct bios {
 	unsigned repeats;
 	bool wait_sleep;       /* INT 15h AH=86h really sleeps (off in unit tests) */
 	/* Boot loaders that print through both INT 10h and COM1 (syslinux with
-	 * SERIAL, Linux's setup with earlyprintk) would show every character
-	 * twice on the serial console: INT 10h text is dropped while the guest
-	 * writes COM1 itself between two INT 10h calls.  uart_tx counts the
-	 * guest's COM1 transmissions (see bios_dev.c). */
-	uint64_t uart_tx, uart_tx_seen;
+	 * SERIAL, Linux's setup with earlyprintk) would show everything twice
+	 * on the serial console: INT 10h text is held in tbuf and dropped when
+	 * the guest wrote COM1 meanwhile (services.c).  uart_tx counts the
+	 * guest's COM1 transmissions (bios_dev.c). */
+	uint64_t uart_tx, ttx;
+	char tbuf[1024];
+	size_t tlen;
+	bool drawn;            /* AH=09h/0Ah text on the current line */
 	uint64_t calls;        /* services served */
 	/* INT 19h copies this to 0000:7C00 instead of the boot drive's sector 0
 	 * when set (linux16's trampoline into the kernel's setup code). */

@@ -40,6 +40,8 @@ struct bios *bios_setup(struct boot_ctx *ctx, const char *image)
 		return NULL;
 	}
 	bios_init(b, ctx->mem);
+	if (ctx->e820.n)
+		b->e820 = ctx->e820; /* exactly the map the loader was given */
 	b->log = ctx->log;
 	b->wait_sleep = true;
 	const char *hd = cfg->disk.path;

@@ -29,6 +29,24 @@ static void trap_stop(struct bios_dev *d, const char *msg)
 		d->host->request_stop(d->host->vm, DEV_STOP_ERROR, 4, msg);
 }
 
+/* INT 16h keys: what COM1 received from the console (its reader thread
+ * owns the console input), read as the guest would: RBR while LSR.DR. */
+static size_t uart_keys(void *opaque, uint8_t *buf, size_t max)
+{
+	struct bios_dev *d = opaque;
+	size_t n = 0;
+	if (!d->uart.in || (d->lcr & UART_LCR_DLAB))
+		return 0;
+	while (n < max) {
+		uint8_t lsr = 0;
+		d->uart.in(d->uart.opaque, COM1_BASE + 5, &lsr, 1);
+		if (!(lsr & 0x01)) /* LSR.DR: data ready */
+			break;
+		d->uart.in(d->uart.opaque, COM1_BASE, &buf[n++], 1);
+	}
+	return n;
+}
+
 static void trap_out(void *opaque, uint16_t port, const uint8_t *data, unsigned size)
 {
 	struct bios_dev *d = opaque;
@@ -60,8 +78,12 @@ static void trap_out(void *opaque, uint16_t port, const uint8_t *data, unsigned 
 	}
 	uint8_t vec = (uint8_t)((ip - BIOS_OFF_STUBS) / BIOS_STUB_SIZE);
 	b->con_out = h->console_out;
-	if (b->con_in < 0 && h->console_in >= 0 && b->calls == 0)
+	if (d->tapped) {
+		b->kbd_source = uart_keys;
+		b->kbd_opaque = d;
+	} else if (b->con_in < 0 && h->console_in >= 0 && b->calls == 0) {
 		b->con_in = h->console_in;
+	}
 	if (!b->log)
 		b->log = h->log;
 	if (bios_call(b, vec, &s) < 0) {

@@ -146,13 +146,25 @@ static void con_write(struct bios *b, const char *p, size_t n)
 	}
 }
 
-/* True when this INT 10h text must not reach the console because the guest
- * has been writing the same text to COM1 itself (see struct bios). */
-static bool text_muted(struct bios *b)
+/* INT 10h text is held back until the next decision point (the first
+ * character of a new line, any other BIOS call, the end): if the guest
+ * wrote COM1 itself meanwhile, it printed this text there too (syslinux with
+ * SERIAL, Linux's setup with earlyprintk, in either order, per character or
+ * per string), and the held text is dropped instead of shown twice. */
+static void text_flush(struct bios *b)
 {
-	bool muted = b->uart_tx != b->uart_tx_seen;
-	b->uart_tx_seen = b->uart_tx;
-	return muted;
+	if (b->tlen && b->uart_tx == b->ttx)
+		con_write(b, b->tbuf, b->tlen);
+	b->tlen = 0;
+}
+
+static void text_out(struct bios *b, uint8_t c)
+{
+	if (b->tlen && (b->tbuf[b->tlen - 1] == '\n' || b->tlen == sizeof(b->tbuf)))
+		text_flush(b);
+	if (b->tlen == 0)
+		b->ttx = b->uart_tx;
+	b->tbuf[b->tlen++] = (char)c;
 }
 
 static void cursor_get(struct bios *b, uint8_t page, uint8_t *row, uint8_t *col)
@@ -167,14 +179,14 @@ static void cursor_set(struct bios *b, uint8_t page, uint8_t row, uint8_t col)
 }
 
 /* Teletype one character: output it and move the cursor as a screen would. */
-static void tty_char(struct bios *b, uint8_t page, uint8_t c, bool muted)
+static void tty_char(struct bios *b, uint8_t page, uint8_t c)
 {
 	uint8_t row, col;
 	uint8_t cols = bda8(b, BDA_COLUMNS) ? bda8(b, BDA_COLUMNS) : 80;
 	uint8_t rows = bda8(b, BDA_ROWS) + 1;
 	cursor_get(b, page, &row, &col);
-	if (!muted && c != 7) /* BEL would beep the user's terminal */
-		con_write(b, (const char *)&c, 1);
+	if (c != 7) /* BEL would beep the user's terminal */
+		text_out(b, c);
 	switch (c) {
 	case '\r': col = 0; break;
 	case '\n': row++; break;
@@ -208,7 +220,20 @@ static void int10(struct bios *b, struct cpu_state *s)
 		break;
 	}
 	case 0x01: bda_set16(b, BDA_CURSOR_SHAPE, r16(s, CPU_RCX)); break;
-	case 0x02: cursor_set(b, page, hi8(s, CPU_RDX), lo8(s, CPU_RDX)); break;
+	case 0x02: {
+		/* Consoles that draw with AH=09h move to the next line by setting
+		 * the cursor (syslinux's ANSI console): a new line on the serial
+		 * console too. */
+		uint8_t row, col;
+		cursor_get(b, page, &row, &col);
+		if (hi8(s, CPU_RDX) > row && lo8(s, CPU_RDX) == 0 && b->drawn) {
+			text_out(b, '\r');
+			text_out(b, '\n');
+			b->drawn = false;
+		}
+		cursor_set(b, page, hi8(s, CPU_RDX), lo8(s, CPU_RDX));
+		break;
+	}
 	case 0x03: {
 		uint8_t row, col;
 		cursor_get(b, page, &row, &col);
@@ -219,19 +244,27 @@ static void int10(struct bios *b, struct cpu_state *s)
 		break;
 	}
 	case 0x05: bda_set8(b, BDA_PAGE, AL(s) & 7); break;
-	case 0x06: case 0x07: break; /* scroll: a serial console scrolls itself */
+	case 0x06: /* scroll up: a serial console scrolls itself, by a new line */
+		if (AL(s) >= 1 && b->drawn) {
+			text_out(b, '\r');
+			text_out(b, '\n');
+			b->drawn = false;
+		}
+		break;
+	case 0x07: break;
 	case 0x08: set16(s, CPU_RAX, 0x0720); break; /* blank, grey on black */
 	case 0x09: case 0x0A: {
 		/* Write at the cursor without moving it.  Loaders use CX > 1 with
 		 * blanks to clear lines: that is no text. */
 		uint8_t c = AL(s);
-		bool muted = text_muted(b);
-		if (!muted && r16(s, CPU_RCX) >= 1 && !(r16(s, CPU_RCX) > 1 && c == ' ') && c >= 0x20)
-			con_write(b, (const char *)&c, 1);
+		if (r16(s, CPU_RCX) >= 1 && !(r16(s, CPU_RCX) > 1 && c == ' ') && c >= 0x20) {
+			text_out(b, c);
+			b->drawn = true;
+		}
 		break;
 	}
 	case 0x0E:
-		tty_char(b, page, AL(s), text_muted(b));
+		tty_char(b, page, AL(s));
 		break;
 	case 0x0F:
 		set_lo8(s, CPU_RAX, bda8(b, BDA_VIDEO_MODE));
@@ -263,9 +296,8 @@ static void int10(struct bios *b, struct cpu_state *s)
 		uint8_t orow, ocol;
 		cursor_get(b, page, &orow, &ocol);
 		cursor_set(b, page, hi8(s, CPU_RDX), lo8(s, CPU_RDX));
-		bool muted = text_muted(b);
 		for (uint16_t i = 0; i < n; i++)
-			tty_char(b, page, str[(mode & 2) ? 2 * i : i], muted);
+			tty_char(b, page, str[(mode & 2) ? 2 * i : i]);
 		if (!(mode & 1))
 			cursor_set(b, page, orow, ocol);
 		break;
@@ -399,7 +431,8 @@ static void disk_ext(struct bios *b, struct bios_disk *d, struct cpu_state *s, b
 	snprintf(b->note, sizeof(b->note), "%s LBA %llu, %u sectors %s 0x%llx%s",
 		 verify ? "verify" : write ? "write" : "read", (unsigned long long)lba, count,
 		 write ? "from" : "to", (unsigned long long)gpa, st ? " failed" : "");
-	mem_write16(b->mem, dap + 2, (uint16_t)done);
+	if (guest_buf(b, dap + 2, 2, true)) /* blocks transferred, as EDD returns them */
+		mem_write16(b->mem, dap + 2, (uint16_t)done);
 	disk_status(b, d, s, st);
 }
 
@@ -766,7 +799,16 @@ void bios_kbd_feed(struct bios *b, const uint8_t *buf, size_t n)
 
 static void kbd_poll(struct bios *b)
 {
-	if (b->con_in < 0 || b->kbd_n)
+	if (b->kbd_n)
+		return;
+	if (b->kbd_source) {
+		uint8_t buf[16];
+		size_t n = b->kbd_source(b->kbd_opaque, buf, sizeof(buf));
+		if (n)
+			bios_kbd_feed(b, buf, n);
+		return;
+	}
+	if (b->con_in < 0)
 		return;
 	struct pollfd p = { .fd = b->con_in, .events = POLLIN };
 	if (poll(&p, 1, 0) != 1 || !(p.revents & POLLIN))
@@ -801,12 +843,13 @@ static void int16(struct bios *b, struct cpu_state *s)
 		snprintf(b->note, sizeof(b->note), "key %04xh", r16(s, CPU_RAX));
 		return;
 	}
-	case 0x02: set_lo8(s, CPU_RAX, bda8(b, BDA_KBD_FLAGS)); return;
+	case 0x02: set_lo8(s, CPU_RAX, bda8(b, BDA_KBD_FLAGS)); set_cf(s, false); return;
 	case 0x12:
 		set_lo8(s, CPU_RAX, bda8(b, BDA_KBD_FLAGS));
 		set_hi8(s, CPU_RAX, 0);
+		set_cf(s, false);
 		return;
-	case 0x03: return; /* typematic rate: nothing to set */
+	case 0x03: set_cf(s, false); return; /* typematic rate: nothing to set */
 	case 0x05:
 		kbd_push(b, r16(s, CPU_RCX));
 		set_lo8(s, CPU_RAX, 0);
@@ -867,6 +910,8 @@ static void int1a(struct bios *b, struct cpu_state *s)
 /* ---- boot */
 int bios_boot_sector(struct bios *b, char *why, size_t whylen)
 {
+	if (b->has_boot_code)
+		return mem_copy_in(b->mem, LAYOUT_BOOT_SECTOR, b->boot_code, SECTOR) < 0 ? -1 : 0;
 	struct bios_disk *d = disk_of(b, b->boot_drive);
 	if (!d) {
 		snprintf(why, whylen, "no boot drive %02xh", b->boot_drive);
@@ -902,6 +947,11 @@ int bios_call(struct bios *b, uint8_t vec, struct cpu_state *s)
 		return nb_err("pseudo-BIOS: INT %02xh stub reached in protected mode", vec);
 	b->note[0] = 0;
 	b->calls++;
+	/* Held INT 10h text goes out (or is dropped) at any call that is not
+	 * part of drawing text (mode queries, set mode, other services). */
+	static const char drawing[] = { 0x02, 0x03, 0x06, 0x09, 0x0A, 0x0E, 0x13 };
+	if (vec != 0x10 || !memchr(drawing, AH(s), sizeof(drawing)))
+		text_flush(b);
 	struct cpu_state in = *s;
 	uint64_t frame = bios_linear(&s->ss, r16(s, CPU_RSP));
 	uint16_t ret_ip = 0, ret_cs = 0, fl = 0;
@@ -994,6 +1044,7 @@ void bios_init(struct bios *b, struct guest_mem *m)
 
 void bios_fini(struct bios *b)
 {
+	text_flush(b);
 	if (b->log && b->repeats)
 		fprintf(b->log, "nobios: bios: (previous call repeated %u times)\n", b->repeats);
 	bios_disk_close(&b->hd);

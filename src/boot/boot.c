@@ -144,7 +144,7 @@ int boot_load(struct boot_ctx *ctx)
 	int r = fmt->load(ctx, &f);
 	boot_file_close(&f);
 	if (r == 0 && ctx->log)
-		fprintf(ctx->log, "nobios: %s: loaded as %s; entry: %s\n", path, fmt->name,
+		fprintf(ctx->log, "nobios: %s: loaded as %s; entry: %s\n", path, ctx->format,
 			ctx->entry_desc);
 	return r;
 }

@@ -21,10 +21,12 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "boot/boot.h"
 #include "boot/decompress.h"
 #include "boot/elf.h"
+#include "boot/kcache.h"
 #include "boot/zeropage.h"
 #include "mem/layout.h"
 #include "util/err.h"
@@ -78,10 +80,11 @@ int bzimage_parse(struct bzimage *b, const char *path, const uint8_t *data, size
 			      h->boot_flag);
 	if (h->version < BOOT_PROTO_MIN)
 		return nb_err("%s: boot protocol %u.%02u is too old (nobios needs 2.06 or later)",
-			      path, h->version >> 8, h->version & 0xFF);
+			      path, (unsigned)(h->version >> 8), (unsigned)(h->version & 0xFF));
 	if (hlen < hdr_need(h->version))
 		return nb_err("%s: truncated setup header: %zu bytes, boot protocol %u.%02u "
-			      "defines %zu", path, hlen, h->version >> 8, h->version & 0xFF,
+			      "defines %zu", path, hlen, (unsigned)(h->version >> 8),
+			      (unsigned)(h->version & 0xFF),
 			      hdr_need(h->version));
 	if (!(h->loadflags & LOADED_HIGH))
 		return nb_err("%s: zImage (LOADED_HIGH not set) is not supported: only bzImage",
@@ -129,7 +132,8 @@ int bzimage_check_64(const struct bzimage *b)
 {
 	if (b->hdr.version < BOOT_PROTO_64)
 		return nb_err("%s: boot protocol %u.%02u has no 64-bit entry (needs 2.12 or later)",
-			      b->path, b->hdr.version >> 8, b->hdr.version & 0xFF);
+			      b->path, (unsigned)(b->hdr.version >> 8),
+			      (unsigned)(b->hdr.version & 0xFF));
 	if (!(b->hdr.xloadflags & XLF_KERNEL_64))
 		return nb_err("%s: not a 64-bit kernel: XLF_KERNEL_64 is not set in xloadflags "
 			      "(0x%x); try --boot-protocol linux32", b->path, b->hdr.xloadflags);
@@ -240,7 +244,7 @@ static int put_boot_info(struct boot_ctx *ctx, const struct bzimage *b, uint64_t
 /* Copy the protected-mode kernel to its load address; *addr gets it. */
 static int put_pm_kernel(struct boot_ctx *ctx, const struct bzimage *b, uint64_t *addr)
 {
-	uint64_t at, end;
+	uint64_t at = 0, end = 0;
 	if (bzimage_load_addr(b, mem_low_top(ctx->mem), &at, &end) < 0)
 		return -1;
 	if (mem_copy_in(ctx->mem, at, b->pm, b->pm_size) < 0)
@@ -356,8 +360,87 @@ static int vmlinux_load(struct boot_ctx *ctx, const struct bzimage *b, const uin
 	ctx->cpu->gpr[CPU_RSI] = LAYOUT_ZERO_PAGE;
 	ctx->decompress_ms = ms;
 	snprintf(ctx->entry_desc, sizeof(ctx->entry_desc),
-		 "64-bit startup_64 at 0x%" PRIx64 " (vmlinux host-decompressed from %s, %zu "
-		 "bytes in %.1f ms)", entry, comp, elfsize, ms);
+		 "64-bit startup_64 at 0x%" PRIx64 " (vmlinux host-decompressed from %.24s, "
+		 "%u ms)", entry, comp, (unsigned)(ms + 0.5));
+	return 0;
+}
+
+static double ms_since(const struct timespec *t0)
+{
+	struct timespec t1;
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	return (double)(t1.tv_sec - t0->tv_sec) * 1e3 + (double)(t1.tv_nsec - t0->tv_nsec) / 1e6;
+}
+
+/* The decompressed vmlinux: from the cache (mapped) or decompressed now. */
+struct vmlinux_buf {
+	const uint8_t *data;
+	size_t size;
+	uint8_t *owned;           /* malloc'ed by the decompressor */
+	struct kcache_entry cached;
+	double ms;                /* decompression (or hash + cache lookup) time */
+	char how[24];             /* "lz4", "zstd, from the cache" */
+};
+
+static void vmlinux_release(struct vmlinux_buf *v)
+{
+	free(v->owned);
+	kcache_release(&v->cached);
+}
+
+/* Hashing the image costs about what decompressing LZ4 does (tens of ms
+ * for Debian's kernel, measured), so the cache only serves the slower
+ * formats. */
+static bool cache_worth_it(enum decompress_format fmt) { return fmt != DECOMPRESS_LZ4; }
+
+static int vmlinux_get(struct boot_ctx *ctx, const struct bzimage *b, enum decompress_format fmt,
+		       uint32_t trailer, struct vmlinux_buf *v)
+{
+	const char *dir = ctx->cfg->cache_dir;
+	char key[2 * SHA256_DIGEST_SIZE + 1] = "";
+	memset(v, 0, sizeof(*v));
+	snprintf(v->how, sizeof(v->how), "%s", decompress_name(fmt));
+	if (dir && !cache_worth_it(fmt) && ctx->log)
+		fprintf(ctx->log, "nobios: cache: not used for %s payloads (decompressing is as "
+			"fast as hashing the image)\n", decompress_name(fmt));
+	if (dir && cache_worth_it(fmt)) {
+		struct timespec t0;
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		kcache_key(b->data, b->size, key);
+		if (kcache_lookup(dir, key, trailer, &v->cached, ctx->log) &&
+		    elf_is_elf(v->cached.data, v->cached.size)) {
+			v->data = v->cached.data;
+			v->size = v->cached.size;
+			v->ms = ms_since(&t0);
+			snprintf(v->how, sizeof(v->how), "%s, from the cache", decompress_name(fmt));
+			if (ctx->log)
+				fprintf(ctx->log, "nobios: cache: hit %s/vmlinux-%s.elf (%.1f ms "
+					"with the image's SHA-256)\n", dir, key, v->ms);
+			return 0;
+		}
+		kcache_release(&v->cached);
+	}
+
+	char what[512];
+	snprintf(what, sizeof(what), "%s: payload", b->path);
+	if (decompress_buffer(what, b->payload, b->payload_size, BZIMAGE_DECOMPRESS_LIMIT,
+			      trailer <= BZIMAGE_DECOMPRESS_LIMIT ? trailer : 0, &v->owned, &v->size,
+			      &v->ms) < 0)
+		return -1;
+	v->data = v->owned;
+	if (ctx->log)
+		fprintf(ctx->log, "nobios: %s: %s payload of %zu bytes decompressed to %zu bytes "
+			"in %.1f ms\n", b->path, decompress_name(fmt), b->payload_size, v->size,
+			v->ms);
+	/* Linux appends the uncompressed size (le32) to every payload */
+	if (v->size != trailer)
+		return nb_err("%s: bad payload: decompressed to %zu bytes, but its size trailer "
+			      "says %u (truncated or corrupt)", b->path, v->size, trailer);
+	if (!elf_is_elf(v->data, v->size))
+		return nb_err("%s: bad payload: the decompressed kernel is not an ELF file",
+			      b->path);
+	if (key[0] && kcache_store(dir, key, v->data, v->size, ctx->log) == 0 && ctx->log)
+		fprintf(ctx->log, "nobios: cache: stored %s/vmlinux-%s.elf\n", dir, key);
 	return 0;
 }
 
@@ -377,30 +460,12 @@ static int bzimage_load(struct boot_ctx *ctx, const struct boot_file *f)
 			 fmt == DECOMPRESS_UNKNOWN ? "unknown" : decompress_name(fmt));
 		return fallback(ctx, &b, why);
 	}
-	/* Linux appends the uncompressed size (le32) to every payload: presize
-	 * the buffer with it and check the result against it */
 	uint32_t trailer = b.payload_size >= 4 ? rd32(b.payload + b.payload_size - 4) : 0;
-	char what[512];
-	snprintf(what, sizeof(what), "%s: payload", b.path);
-	uint8_t *elf;
-	size_t elfsize;
-	double ms = 0;
-	if (decompress_buffer(what, b.payload, b.payload_size, BZIMAGE_DECOMPRESS_LIMIT,
-			      trailer <= BZIMAGE_DECOMPRESS_LIMIT ? trailer : 0, &elf, &elfsize,
-			      &ms) < 0)
-		return -1;
-	if (ctx->log)
-		fprintf(ctx->log, "nobios: %s: %s payload of %zu bytes decompressed to %zu bytes "
-			"in %.1f ms\n", b.path, decompress_name(fmt), b.payload_size, elfsize, ms);
-	int r;
-	if (elfsize != trailer)
-		r = nb_err("%s: bad payload: decompressed to %zu bytes, but its size trailer says "
-			   "%u (truncated or corrupt)", b.path, elfsize, trailer);
-	else if (!elf_is_elf(elf, elfsize))
-		r = nb_err("%s: bad payload: the decompressed kernel is not an ELF file", b.path);
-	else
-		r = vmlinux_load(ctx, &b, elf, elfsize, ms, decompress_name(fmt));
-	free(elf);
+	struct vmlinux_buf v;
+	int r = vmlinux_get(ctx, &b, fmt, trailer, &v);
+	if (r == 0)
+		r = vmlinux_load(ctx, &b, v.data, v.size, v.ms, v.how);
+	vmlinux_release(&v);
 	return r;
 }
 
@@ -412,11 +477,14 @@ static int bz_probe(const struct boot_file *f, char *why, size_t whylen)
 	if (bzimage_parse(&b, f->path, f->data, f->size) < 0) {
 		snprintf(why, whylen, "%s", nb_errmsg());
 		nb_err_clear();
-		return 0;
+		/* "HdrS" makes it a Linux kernel: claim it so that loading
+		 * reports what is wrong with it, not "unknown format" */
+		return f->size >= SETUP_OFF(header) + 4 &&
+		       rd32(f->data + SETUP_OFF(header)) == SETUP_HDRS_MAGIC;
 	}
 	enum decompress_format fmt = decompress_detect(b.payload, b.payload_size);
 	snprintf(why, whylen, "Linux bzImage, boot protocol %u.%02u, %s payload%s",
-		 b.hdr.version >> 8, b.hdr.version & 0xFF,
+		 (unsigned)(b.hdr.version >> 8), (unsigned)(b.hdr.version & 0xFF),
 		 b.payload ? decompress_name(fmt) : "no",
 		 decompress_supported(fmt) ? " (host-decompressed)" : " (in-guest decompressor)");
 	return 1;
@@ -457,7 +525,8 @@ static int bz_inspect_common(const struct boot_file *f, FILE *out, const char *m
 	enum decompress_format fmt = decompress_detect(b.payload, b.payload_size);
 	fprintf(out, "Linux bzImage: %s\n", f->path);
 	fprintf(out, "  kernel version:   %s\n", b.version_str[0] ? b.version_str : "(none)");
-	fprintf(out, "  boot protocol:    %u.%02u\n", h->version >> 8, h->version & 0xFF);
+	fprintf(out, "  boot protocol:    %u.%02u\n", (unsigned)(h->version >> 8),
+		(unsigned)(h->version & 0xFF));
 	fprintf(out, "  setup:            %u sectors (%zu bytes); kernel %zu bytes\n",
 		b.setup_sects, b.setup_size, b.pm_size);
 	fprintf(out, "  loadflags:        0x%02x %s\n", h->loadflags, lfs);
@@ -480,21 +549,78 @@ static int bz_inspect_common(const struct boot_file *f, FILE *out, const char *m
 	return 0;
 }
 
+/* Where the "linux"/"linux32" paths would put the kernel with the default
+ * RAM size, so inspect can give concrete addresses. */
+#define INSPECT_RAM (256ull << 20)
+
+static void inspect_load_addr(const struct boot_file *f, FILE *out, uint64_t entry_off)
+{
+	struct bzimage b;
+	uint64_t at = 0, end = 0;
+	if (bzimage_parse(&b, f->path, f->data, f->size) < 0)
+		return;
+	if (bzimage_load_addr(&b, INSPECT_RAM, &at, &end) < 0) {
+		fprintf(out, "  load address:     none with -m 256M: %s\n", nb_errmsg());
+		nb_err_clear();
+		return;
+	}
+	fprintf(out, "  load address:     0x%" PRIx64 " (claims up to 0x%" PRIx64 " with -m 256M); "
+		"entry 0x%" PRIx64 "\n", at, end, at + entry_off);
+}
+
 static int bz_inspect(const struct boot_file *f, FILE *out)
 {
-	return bz_inspect_common(f, out, "startup_64 of the host-decompressed vmlinux (e_entry), "
-				 "64-bit, RSI = zero page at 0x7000");
+	if (bz_inspect_common(f, out, "startup_64 of the host-decompressed vmlinux (e_entry), "
+			      "64-bit, RSI = zero page at 0x7000") < 0)
+		return -1;
+	/* decompress to show the vmlinux itself: tens of milliseconds */
+	struct bzimage b;
+	bzimage_parse(&b, f->path, f->data, f->size);
+	if (!decompress_supported(decompress_detect(b.payload, b.payload_size))) {
+		fprintf(out, "  (loading falls back to the \"linux\" protocol)\n");
+		inspect_load_addr(f, out, SETUP_ENTRY64_OFFSET);
+		return 0;
+	}
+	char what[512];
+	snprintf(what, sizeof(what), "%s: payload", b.path);
+	uint8_t *elf;
+	size_t elfsize;
+	double ms;
+	uint32_t trailer = b.payload_size >= 4 ? rd32(b.payload + b.payload_size - 4) : 0;
+	if (decompress_buffer(what, b.payload, b.payload_size, BZIMAGE_DECOMPRESS_LIMIT,
+			      trailer <= BZIMAGE_DECOMPRESS_LIMIT ? trailer : 0, &elf, &elfsize,
+			      &ms) < 0)
+		return -1;
+	struct elf_image e;
+	int r = elf_parse(&e, what, elf, elfsize);
+	if (r == 0) {
+		fprintf(out, "  vmlinux:          ELF%d, %zu bytes (decompressed in %.1f ms), "
+			"e_entry 0x%" PRIx64 "\n", e.is64 ? 64 : 32, elfsize, ms, e.entry);
+		for (unsigned i = 0; i < e.nload; i++)
+			fprintf(out, "  PT_LOAD:          paddr [0x%" PRIx64 ", 0x%" PRIx64 ") vaddr "
+				"0x%" PRIx64 " file 0x%" PRIx64 " bytes\n", e.load[i].paddr,
+				e.load[i].paddr + e.load[i].memsz, e.load[i].vaddr,
+				e.load[i].filesz);
+	}
+	free(elf);
+	return r;
 }
 
 static int linux64_inspect(const struct boot_file *f, FILE *out)
 {
-	return bz_inspect_common(f, out, "load address + 0x200, 64-bit, RSI = zero page");
+	if (bz_inspect_common(f, out, "load address + 0x200, 64-bit, RSI = zero page") < 0)
+		return -1;
+	inspect_load_addr(f, out, SETUP_ENTRY64_OFFSET);
+	return 0;
 }
 
 static int linux32_inspect(const struct boot_file *f, FILE *out)
 {
-	return bz_inspect_common(f, out, "code32_start (load address), 32-bit flat, paging off, "
-				 "ESI = zero page");
+	if (bz_inspect_common(f, out, "code32_start (load address), 32-bit flat, paging off, "
+			      "ESI = zero page") < 0)
+		return -1;
+	inspect_load_addr(f, out, 0);
+	return 0;
 }
 
 static const struct boot_format bzimage_format = {

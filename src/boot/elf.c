@@ -263,7 +263,8 @@ int elf_load(const struct elf_image *e, struct guest_mem *m, uint64_t min_paddr)
 }
 
 /* Walk the notes in [p, p+len); 1 and desc if (name, type) is among them.
- * align is the note alignment (4, or 8 for 8-aligned note segments). */
+ * align is the note alignment: 4, or 8 for 8-aligned note segments, where
+ * (as glibc reads them) header+name and desc are each padded to 8. */
 static int notes_find(const uint8_t *p, uint64_t len, uint64_t align, const char *name,
 		      uint32_t type, const uint8_t **desc, size_t *desclen)
 {
@@ -275,11 +276,9 @@ static int notes_find(const uint8_t *p, uint64_t len, uint64_t align, const char
 		uint32_t namesz = rd32(p + off), descsz = rd32(p + off + 4);
 		uint32_t ntype = rd32(p + off + 8);
 		uint64_t name_off = off + 12;
-		uint64_t name_pad = ((uint64_t)namesz + align - 1) & ~(align - 1);
-		if (!in_file(len, name_off, name_pad))
+		if (!in_file(len, name_off, namesz))
 			return 0;
-		uint64_t desc_off = name_off + name_pad;
-		uint64_t desc_pad = ((uint64_t)descsz + align - 1) & ~(align - 1);
+		uint64_t desc_off = (name_off + namesz + align - 1) & ~(align - 1);
 		if (!in_file(len, desc_off, descsz))
 			return 0;
 		if (ntype == type && namesz == want && memcmp(p + name_off, name, want) == 0) {
@@ -287,9 +286,10 @@ static int notes_find(const uint8_t *p, uint64_t len, uint64_t align, const char
 			*desclen = descsz;
 			return 1;
 		}
-		if (!in_file(len, desc_off, desc_pad))
+		uint64_t next = (desc_off + descsz + align - 1) & ~(align - 1);
+		if (next > len)
 			return 0; /* last note without padding */
-		off = desc_off + desc_pad;
+		off = next;
 	}
 	return 0;
 }

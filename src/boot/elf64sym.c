@@ -53,7 +53,7 @@ int elf64sym_boot(struct boot_ctx *ctx, const char *path, const uint8_t *data, s
 		  const char *symbol, const char *cmdline)
 {
 	struct elf_image e;
-	if (elf_parse(&e, path, data, size) < 0)
+	if (elf_parse(&e, path, data, size) < 0 || direct_check_segments(&e) < 0)
 		return -1;
 	if (!e.is64 || e.machine != EM_X86_64)
 		return nb_err("%s: elf64 boot needs an ELF64 x86-64 image (this is ELF%d, machine "
@@ -76,6 +76,7 @@ int elf64sym_boot(struct boot_ctx *ctx, const char *path, const uint8_t *data, s
 		return -1;
 	if (multiboot_build_info(ctx, LAYOUT_MBI, LAYOUT_MBI_SIZE, cl, &mods, NULL) < 0)
 		return -1;
+	direct_log_map(ctx, "multiboot mmap at 0x1000");
 	if (cpu_setup_long(ctx->cpu, ctx->mem) < 0)
 		return -1;
 	ctx->cpu->gpr[CPU_RAX] = MULTIBOOT_BOOTLOADER_MAGIC;

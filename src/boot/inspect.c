@@ -24,12 +24,16 @@ static const char *xen_note_name(uint32_t type)
 
 static void print_desc(FILE *out, const uint8_t *d, size_t len)
 {
-	bool text = len > 0 && d[len - 1] == 0;
-	for (size_t i = 0; text && i + 1 < len; i++)
+	/* text: printable, optionally NUL-terminated (Xen's FEATURES is not) */
+	size_t tl = len > 0 && d[len - 1] == 0 ? len - 1 : len;
+	bool text = tl > 0 && len > 8;
+	if (len > 0 && d[len - 1] == 0)
+		text = tl > 0;
+	for (size_t i = 0; text && i < tl; i++)
 		if (d[i] < 0x20 || d[i] > 0x7E)
 			text = false;
 	if (text) {
-		fprintf(out, "\"%.60s\"", (const char *)d);
+		fprintf(out, "\"%.*s\"", (int)(tl > 60 ? 60 : tl), (const char *)d);
 	} else if (len == 4 || len == 8) {
 		uint64_t v = 0;
 		for (size_t i = 0; i < len; i++)
@@ -108,9 +112,23 @@ int boot_inspect(const char *path, const struct boot_config *cfg, FILE *out)
 	char kind[160];
 	fprintf(out, "file: %s (%zu bytes)\n", path, f.size);
 	fprintf(out, "kind: %s\n", file_kind(&f, kind, sizeof(kind)));
-	char why[4096];
-	const struct boot_format *det = boot_detect(&f, why, sizeof(why));
-	fprintf(out, "format detection, in order (first yes wins):\n%s", why);
+	/* Every format's probe, in detection order: boot_detect stops at the
+	 * first yes; here the later ones are shown too, marked "(not reached)",
+	 * so a file carrying several headers shows all of them. */
+	const struct boot_format *fmts[32], *det = NULL;
+	unsigned n = boot_formats(fmts, 32);
+	fprintf(out, "format detection, in order (the first yes wins):\n");
+	for (unsigned i = 0; i < n; i++) {
+		char one[256] = "";
+		if (!fmts[i]->probe)
+			continue;
+		int yes = fmts[i]->probe(&f, one, sizeof(one)) == 1;
+		fprintf(out, "  %3d %-10s %s: %s%s\n", fmts[i]->order, fmts[i]->name,
+			yes ? "yes" : "no ", one, yes && det ? " (not reached)" : "");
+		if (yes && !det)
+			det = fmts[i];
+	}
+	nb_err_clear();
 	const struct boot_format *fmt = det;
 	const char *proto = cfg ? cfg->protocol : NULL;
 	if (!proto && cfg && cfg->entry_symbol)

@@ -336,12 +336,37 @@ static int mb1_check_flags(const char *path, uint32_t flags)
 	return 0;
 }
 
+void direct_log_map(const struct boot_ctx *ctx, const char *what)
+{
+	if (!ctx->log)
+		return;
+	fprintf(ctx->log, "nobios: %s, %u entries (from the E820 map):\n", what, ctx->e820.n);
+	for (unsigned i = 0; i < ctx->e820.n; i++)
+		fprintf(ctx->log, "nobios:   %016" PRIx64 " - %016" PRIx64 "  (%" PRIu32 ") %s\n",
+			ctx->e820.e[i].addr, ctx->e820.e[i].addr + ctx->e820.e[i].size,
+			ctx->e820.e[i].type, e820_type_name(ctx->e820.e[i].type));
+}
+
+int direct_check_segments(const struct elf_image *e)
+{
+	for (unsigned i = 0; i < e->nload; i++)
+		for (unsigned j = i + 1; j < e->nload; j++) {
+			const struct elf_segment *a = &e->load[i], *b = &e->load[j];
+			if (a->memsz && b->memsz && a->paddr < b->paddr + b->memsz &&
+			    b->paddr < a->paddr + a->memsz)
+				return nb_err("%s: PT_LOAD segments overlap: [0x%" PRIx64 ", 0x%" PRIx64
+					      ") and [0x%" PRIx64 ", 0x%" PRIx64 ")", e->path, a->paddr,
+					      a->paddr + a->memsz, b->paddr, b->paddr + b->memsz);
+		}
+	return 0;
+}
+
 /* The entry is translated to a physical address when it is a virtual one
  * (higher-half kernels), as GRUB does. */
 int multiboot_load_elf(struct boot_ctx *ctx, const struct boot_file *f, uint64_t *entry)
 {
 	struct elf_image e;
-	if (elf_parse(&e, f->path, f->data, f->size) < 0)
+	if (elf_parse(&e, f->path, f->data, f->size) < 0 || direct_check_segments(&e) < 0)
 		return -1;
 	if (e.hi_paddr > 0x100000000ULL)
 		return nb_err("%s: ELF segments end at 0x%" PRIx64 ", above 4 GiB: a 32-bit entry "
@@ -397,6 +422,7 @@ static int mb1_load(struct boot_ctx *ctx, const struct boot_file *f)
 		return -1;
 	if (multiboot_build_info(ctx, LAYOUT_MBI, LAYOUT_MBI_SIZE, cmdline, &mods, NULL) < 0)
 		return -1;
+	direct_log_map(ctx, "multiboot mmap");
 	/* 3.2: flat 32-bit segments, paging off, IF = 0; ESP is the OS's
 	 * business, but a valid stack costs nothing. */
 	if (cpu_setup_prot32(ctx->cpu, ctx->mem, BOOT_GDT_CS32) < 0)

@@ -170,6 +170,15 @@ int multiboot_build_info(struct boot_ctx *ctx, uint64_t gpa, uint64_t room, uint
  * *entry the physical entry (a virtual e_entry is translated). */
 int multiboot_load_elf(struct boot_ctx *ctx, const struct boot_file *f, uint64_t *entry);
 
+/* Refuse PT_LOAD segments whose physical ranges overlap (a loader would
+ * silently let the later one win). 0 or -1 with nb_err. */
+struct elf_image;
+int direct_check_segments(const struct elf_image *e);
+
+/* With -v: log the memory map a format hands over (as "start - end (type)",
+ * the form tboot and Linux print, so tests can compare them). */
+void direct_log_map(const struct boot_ctx *ctx, const char *what);
+
 /* inspect.c: print an ELF's class, entry, notes and load ranges. */
 void direct_inspect_elf(const struct boot_file *f, FILE *out);
 

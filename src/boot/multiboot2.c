@@ -391,6 +391,7 @@ static int mb2_load(struct boot_ctx *ctx, const struct boot_file *f)
 	if (multiboot2_build_info(ctx, LAYOUT_MBI, LAYOUT_MBI_SIZE, ctx->cfg->cmdline, &mods,
 				  want_base ? ctx->kernel_start : 0, NULL) < 0)
 		return -1;
+	direct_log_map(ctx, "multiboot2 mmap tag");
 	if (cpu_setup_prot32(ctx->cpu, ctx->mem, BOOT_GDT_CS32) < 0)
 		return -1;
 	ctx->cpu->gpr[CPU_RAX] = MULTIBOOT2_BOOTLOADER_MAGIC;

@@ -123,7 +123,7 @@ int pvh_build_start_info(struct boot_ctx *ctx, uint64_t gpa, uint64_t room, uint
 static int pvh_load(struct boot_ctx *ctx, const struct boot_file *f)
 {
 	struct elf_image e;
-	if (elf_parse(&e, f->path, f->data, f->size) < 0)
+	if (elf_parse(&e, f->path, f->data, f->size) < 0 || direct_check_segments(&e) < 0)
 		return -1;
 	uint64_t entry;
 	const char *why = "";
@@ -150,6 +150,7 @@ static int pvh_load(struct boot_ctx *ctx, const struct boot_file *f)
 		return -1;
 	if (pvh_build_start_info(ctx, LAYOUT_PVH_START_INFO, LAYOUT_PVH_SIZE, cmdline, &mods) < 0)
 		return -1;
+	direct_log_map(ctx, "pvh memmap");
 	/* The ABI's TR is "a 32-bit TSS (active) with base 0, limit 0x67";
 	 * cpu_setup_prot32 gives a valid busy 32-bit TSS of that limit at
 	 * LAYOUT_TSS, which is what a kernel can observe and rely on. */

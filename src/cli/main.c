@@ -115,26 +115,18 @@ static double parse_seconds(const char *flag, const char *s)
 /* FILE[,rw|,snapshot] */
 static void parse_disk(const char *flag, char *arg, struct boot_disk *d)
 {
-	char *comma = strchr(arg, ',');
-	d->path = arg;
-	while (comma) {
-		*comma = 0;
-		char *opt = comma + 1;
-		comma = strchr(opt, ',');
-		if (comma)
-			*comma = 0;
+	char *save = NULL;
+	d->path = strtok_r(arg, ",", &save);
+	if (!d->path || arg[0] == ',')
+		bad("%s: empty file name", flag);
+	for (char *opt; (opt = strtok_r(NULL, ",", &save));) {
 		if (strcmp(opt, "rw") == 0)
 			d->rw = true;
 		else if (strcmp(opt, "snapshot") == 0)
 			d->snapshot = true;
 		else
 			bad("%s: unknown option '%s' (rw or snapshot)", flag, opt);
-		if (comma)
-			*comma = ',';
-		comma = comma ? strchr(comma + 1, ',') : NULL;
 	}
-	if (!*d->path)
-		bad("%s: empty file name", flag);
 	if (d->rw && d->snapshot)
 		bad("%s: rw and snapshot exclude each other", flag);
 }
@@ -222,7 +214,8 @@ static void parse_args(int argc, char **argv, struct machine_config *cfg, const 
 		case O_MODULE: {
 			if (b->nmodules >= BOOT_MAX_MODULES)
 				bad("--module: at most %d modules", BOOT_MAX_MODULES);
-			char *copy = strdup(val);
+			/* argv strings are writable: split FILE,CMDLINE in place */
+			char *copy = (char *)val;
 			char *comma = strchr(copy, ',');
 			if (comma)
 				*comma = 0;
@@ -234,8 +227,8 @@ static void parse_args(int argc, char **argv, struct machine_config *cfg, const 
 			break;
 		}
 		case O_ENTRY_SYMBOL: b->entry_symbol = val; break;
-		case O_DISK: parse_disk(flag, strdup(val), &b->disk); break;
-		case O_FLOPPY: parse_disk(flag, strdup(val), &b->floppy); break;
+		case O_DISK: parse_disk(flag, (char *)val, &b->disk); break;
+		case O_FLOPPY: parse_disk(flag, (char *)val, &b->floppy); break;
 		case O_PROTOCOL:
 			if (!boot_format_by_name(val))
 				bad("--boot-protocol: unknown protocol '%s'", val);
@@ -259,6 +252,17 @@ static void parse_args(int argc, char **argv, struct machine_config *cfg, const 
 	}
 	if (cfg->gdb_wait && !cfg->gdb_port)
 		bad("--gdb-wait needs --gdb PORT");
+}
+
+static struct machine *volatile the_machine;
+
+static void on_signal(int sig)
+{
+	struct machine *m = the_machine;
+	if (m)
+		machine_signal_stop(m, sig);
+	else
+		_exit(128 + sig);
 }
 
 static int fail_status(void)
@@ -328,6 +332,15 @@ int main(int argc, char **argv)
 	/* A closed stdout (e.g. `| head`) must not kill nobios mid-write. */
 	signal(SIGPIPE, SIG_IGN);
 
+	/* SIGTERM/SIGINT/SIGHUP stop the guest and end nobios normally (the
+	 * timeline and counters are printed, the terminal restored).  The
+	 * console's raw-tty handlers, installed later, chain to this one. */
+	struct sigaction sa = { .sa_handler = on_signal };
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+
 	struct machine *m;
 	if (machine_create(&m, &cfg) < 0) {
 		fprintf(stderr, "nobios: %s\n", nb_errmsg());
@@ -340,14 +353,16 @@ int main(int argc, char **argv)
 		return st;
 	}
 	struct machine_result res;
+	the_machine = m;
 	int r = machine_run(m, &res);
+	the_machine = NULL;
 	machine_destroy(m);
 	if (r < 0) {
 		fprintf(stderr, "nobios: %s\n", res.cause[0] ? res.cause : nb_errmsg());
 		return res.status ? res.status : NB_EXIT_INTERNAL;
 	}
 	/* Guest faults and timeouts already printed their cause with the dump. */
-	if (res.stop == MACHINE_STOP_ERROR)
+	if (res.stop == MACHINE_STOP_ERROR || res.stop == MACHINE_STOP_SIGNAL)
 		fprintf(stderr, "nobios: %s\n", res.cause);
 	else if (cfg.verbose)
 		fprintf(stderr, "nobios: %s (exit status %d)\n", res.cause, res.status);

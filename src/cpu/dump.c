@@ -95,7 +95,7 @@ static void print_seg(FILE *out, const char *name, const struct cpu_segment *g)
 	fprintf(out, " type=%x %s %sDPL=%u%s%s%s%s RPL=%u%s\n", g->type,
 		cpu_segment_type_name(g, tn, sizeof(tn)), g->present ? "P " : "NOT-PRESENT ", g->dpl,
 		g->l ? " L" : "", g->db ? " D/B" : "", g->g ? " G" : "", g->avl ? " AVL" : "",
-		g->selector & 3, (g->selector & 4) ? " TI=LDT" : "");
+		(unsigned)(g->selector & 3), (g->selector & 4) ? " TI=LDT" : "");
 }
 
 /* Likely causes a reader would otherwise have to work out from the SDM. */

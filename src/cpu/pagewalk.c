@@ -221,7 +221,7 @@ static size_t copy_linear(struct guest_mem *m, const struct cpu_state *s, uint64
 {
 	size_t done = 0;
 	while (done < len) {
-		uint64_t pa;
+		uint64_t pa = 0;
 		if (cpu_translate(m, s, va + done, &pa, NULL) < 0)
 			break;
 		/* Never cross a 4 KiB boundary in one copy: the next page may

@@ -629,7 +629,7 @@ static int hwbp_insert(struct gdbstub *g, unsigned type, uint64_t addr, unsigned
 			return 0;
 	for (unsigned i = 0; i < 4; i++)
 		if (!g->hw[i].used) {
-			g->hw[i] = (struct hwbp){ addr, type, len, true };
+			g->hw[i] = (struct hwbp){ .addr = addr, .type = type, .len = len, .used = true };
 			return 0;
 		}
 	return -1;
@@ -764,12 +764,24 @@ static void classify(struct gdbstub *g, const struct gdb_stop *why)
 
 /* ---- monitor thread ---- */
 
+/* Whether bytes from gdb ask for a stop: Ctrl-C or the start of a packet
+ * (acks alone do not). */
+static bool wants_stop(const uint8_t *b, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (b[i] == 0x03 || b[i] == '$')
+			return true;
+	return false;
+}
+
 static void *monitor_main(void *arg)
 {
 	struct gdbstub *g = arg;
 	pthread_mutex_lock(&g->lock);
 	while (g->state != GS_QUIT) {
-		if (g->state == GS_STOPPED) {
+		/* Stopped, or a stop already requested: the vCPU thread owns
+		 * the connection (or soon will). */
+		if (g->state == GS_STOPPED || g->interrupt_req) {
 			pthread_cond_wait(&g->cond, &g->lock);
 			continue;
 		}
@@ -778,10 +790,13 @@ static void *monitor_main(void *arg)
 		struct pollfd p = { .fd = fd, .events = POLLIN };
 		int r = poll(&p, 1, 100);
 		pthread_mutex_lock(&g->lock);
-		if (r <= 0 || g->state != GS_RUNNING)
+		/* The vCPU thread may have closed (or replaced) the connection
+		 * while we polled it: act only on the fd still current. */
+		if (r <= 0 || !(p.revents & (POLLIN | POLLHUP)) || g->state != GS_RUNNING ||
+		    g->interrupt_req || fd != (g->fd >= 0 ? g->fd : g->listen_fd))
 			continue;
 		if (g->fd < 0) {
-			int c = accept(g->listen_fd, NULL, NULL);
+			int c = accept4(g->listen_fd, NULL, NULL, SOCK_CLOEXEC);
 			if (c < 0)
 				continue;
 			int one = 1;
@@ -794,19 +809,21 @@ static void *monitor_main(void *arg)
 			g->t.kick(g->t.ctx);
 			continue;
 		}
-		uint8_t c;
-		ssize_t n = recv(g->fd, &c, 1, MSG_DONTWAIT);
-		if (n == 1 && c == 0x03) {
-			g->interrupt_req = true;
-			g->t.kick(g->t.ctx);
-		} else if (n == 0) {
-			/* gdb went away while the guest runs: stop debugging it
-			 * at the next stop (the vCPU thread cleans up). */
-			g->interrupt_req = true;
-			g->t.kick(g->t.ctx);
-			while (g->state == GS_RUNNING && g->interrupt_req)
-				pthread_cond_wait(&g->cond, &g->lock);
-		}
+		/* Keep what gdb sends for the vCPU thread; any byte while the
+		 * guest runs (0x03 = Ctrl-C, a packet, or EOF) asks for a stop. */
+		if (g->in_pos == g->in_len)
+			g->in_pos = g->in_len = 0;
+		if (g->in_len == sizeof(g->in))
+			continue;
+		ssize_t n = recv(g->fd, g->in + g->in_len, sizeof(g->in) - g->in_len, MSG_DONTWAIT);
+		if (n < 0 && (errno == EAGAIN || errno == EINTR))
+			continue;
+		if (n > 0 && !wants_stop(g->in + g->in_len, (size_t)n))
+			continue; /* stray acks */
+		if (n > 0)
+			g->in_len += (size_t)n;
+		g->interrupt_req = true;
+		g->t.kick(g->t.ctx);
 	}
 	pthread_mutex_unlock(&g->lock);
 	return NULL;
@@ -828,7 +845,9 @@ struct gdbstub *gdbstub_create(int port, bool wait, const struct gdb_target *t)
 	g->is64 = true;
 	pthread_mutex_init(&g->lock, NULL);
 	pthread_cond_init(&g->cond, NULL);
-	g->listen_fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	/* Non-blocking: the monitor must never sleep in accept() holding the
+	 * lock when a poll wake-up was not a connection. */
+	g->listen_fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (g->listen_fd < 0) {
 		nb_err_errno("--gdb: socket");
 		goto fail;
@@ -927,13 +946,14 @@ static void set_running(struct gdbstub *g)
 	pthread_mutex_lock(&g->lock);
 	g->state = GS_RUNNING;
 	g->interrupt_req = false;
-	/* A Ctrl-C that arrived with the resume packet. */
-	for (size_t i = g->in_pos; i < g->in_len; i++)
-		if (g->in[i] == 0x03) {
-			g->interrupt_req = true;
-			g->t.kick(g->t.ctx);
-		}
-	g->in_pos = g->in_len = 0;
+	/* Input already buffered (a Ctrl-C right behind the resume packet)
+	 * stops the guest again at once. */
+	if (g->fd >= 0 && wants_stop(g->in + g->in_pos, g->in_len - g->in_pos)) {
+		g->interrupt_req = true;
+		g->t.kick(g->t.ctx);
+	} else {
+		g->in_pos = g->in_len = 0;
+	}
 	pthread_cond_broadcast(&g->cond);
 	pthread_mutex_unlock(&g->lock);
 }
@@ -1313,9 +1333,14 @@ enum gdb_resume gdbstub_stop(struct gdbstub *g, unsigned cpu, const struct gdb_s
 			goto resume_plain; /* nobody to talk to */
 		fprintf(stderr, "nobios: waiting for gdb on 127.0.0.1:%d\n", g->port);
 		int c;
-		do {
+		for (;;) {
+			struct pollfd p = { .fd = g->listen_fd, .events = POLLIN };
+			if (poll(&p, 1, -1) < 0 && errno != EINTR)
+				break;
 			c = accept4(g->listen_fd, NULL, NULL, SOCK_CLOEXEC);
-		} while (c < 0 && errno == EINTR);
+			if (c >= 0 || (errno != EINTR && errno != EAGAIN && errno != EWOULDBLOCK))
+				break;
+		}
 		if (c < 0)
 			goto resume_plain;
 		int one = 1;

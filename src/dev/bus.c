@@ -1,6 +1,7 @@
 /* bus.c - port-I/O and MMIO dispatch, and the device registry. */
 #include "dev/dev.h"
 
+#include <stdint.h>
 #include <string.h>
 
 #include "util/err.h"
@@ -11,9 +12,12 @@ extern const struct device *const __stop_nb_devices[];
 unsigned devices(const struct device **out, unsigned max)
 {
 	unsigned n = 0;
-	for (const struct device *const *p = __start_nb_devices; p < __stop_nb_devices && n < max;
-	     p++)
-		out[n++] = *p;
+	/* The linker's section bounds delimit one array; count it by address
+	 * (comparing the two symbols as pointers looks undefined to checkers). */
+	size_t count = ((uintptr_t)__stop_nb_devices - (uintptr_t)__start_nb_devices) /
+		       sizeof(__start_nb_devices[0]);
+	for (size_t i = 0; i < count && n < max; i++)
+		out[n++] = __start_nb_devices[i];
 	for (unsigned i = 1; i < n; i++)
 		for (unsigned j = i; j > 0 && out[j - 1]->order > out[j]->order; j--) {
 			const struct device *t = out[j];

@@ -92,6 +92,11 @@ static void tty_install_hooks(void)
 	}
 }
 
+bool console_tty_background(int fd)
+{
+	return fd >= 0 && isatty(fd) && tcgetpgrp(fd) != getpgrp();
+}
+
 int console_tty_raw(int fd)
 {
 	if (fd < 0 || !isatty(fd))

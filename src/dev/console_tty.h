@@ -9,6 +9,10 @@
  * and switch it to raw mode.  Returns 1 if it is now raw, 0 if fd is not a
  * foreground terminal (left alone), -1 with nb_err on a failure. */
 int console_tty_raw(int fd);
+/* True if fd is a terminal whose foreground process group is not ours
+ * (`nobios ... &` in an interactive shell): reading it would stop the whole
+ * process with SIGTTIN, so the console takes no input then. */
+bool console_tty_background(int fd);
 /* Put the saved settings back (idempotent; async-signal-safe). */
 void console_tty_restore(void);
 bool console_tty_is_raw(void);

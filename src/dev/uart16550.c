@@ -550,7 +550,11 @@ static int uart_init(struct bus *b, struct dev_host *host, const struct machine_
 	if (bus_register_pio(b, &h) < 0)
 		goto fail;
 
-	if (host->console_in >= 0) {
+	if (host->console_in >= 0 && console_tty_background(host->console_in)) {
+		if (host->log)
+			fprintf(host->log, "nobios: uart: stdin is a terminal owned by the foreground "
+					   "job: COM1 takes no input\n");
+	} else if (host->console_in >= 0) {
 		if (pipe2(u->stop_pipe, O_CLOEXEC) < 0) {
 			nb_err_errno("uart: pipe");
 			goto fail;

@@ -43,9 +43,15 @@ struct cpuid_bit {
 	int bit;
 };
 
-/* Instructions KVM's emulator refuses, by the bit that advertises them. */
+/* Instructions KVM's emulator refuses, by the bit that advertises them.
+ * Only those nobios cannot complete in user space (complete.c, issue 6) are
+ * masked: cmpxchg16b is completed, so cx16 stays visible.  (SSE, XSAVE,
+ * POPCNT and SMAP cannot be masked here anyway; they are completed too.) */
 static const struct cpuid_bit emulator_refuses[] = {
 	{ "cx16 (cmpxchg16b)", 1, 0, 2, 13 },
+};
+static const bool emulator_refuses_completed[] = {
+	true, /* cx16: lock cmpxchg16b runs in the completion engine */
 };
 
 static const struct cpuid_bit named_bits[] = {
@@ -131,9 +137,18 @@ int kvm_cpuid_setup(struct machine *m, struct vcpu *v)
 		n *= 2;
 	}
 	if (m->host.emulating)
-		for (size_t i = 0; i < sizeof(emulator_refuses) / sizeof(emulator_refuses[0]); i++)
+		for (size_t i = 0; i < sizeof(emulator_refuses) / sizeof(emulator_refuses[0]); i++) {
+			if (emulator_refuses_completed[i]) {
+				if (m->cfg.log)
+					fprintf(m->cfg.log,
+						"nobios: cpuid: keeping %s (KVM's emulator refuses "
+						"it; nobios completes it)\n",
+						emulator_refuses[i].name);
+				continue;
+			}
 			set_bit_(m, c, &emulator_refuses[i], false,
 				 "KVM's instruction emulator refuses it on this host");
+		}
 	if (m->cfg.cpuid_mask && apply_list(m, c, m->cfg.cpuid_mask, false, "--cpuid-mask") < 0)
 		goto fail;
 	if (m->cfg.cpuid_keep && apply_list(m, c, m->cfg.cpuid_keep, true, "--cpuid-keep") < 0)

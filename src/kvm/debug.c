@@ -4,7 +4,10 @@
  * translation of RIP and RSP) and the --timeline report at exit. */
 #include <errno.h>
 #include <inttypes.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdlib.h>
+#include <time.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
@@ -125,6 +128,13 @@ void vcpu_dump_extra(struct vcpu *v, FILE *out, const struct cpu_state *s)
 		}
 		fputc('\n', out);
 	}
+	/* A guest asleep in hlt with IF=0 never wakes (no NMI source here):
+	 * say so, since the registers alone look healthy. */
+	struct kvm_mp_state mp;
+	if (ioctl(v->fd, KVM_GET_MP_STATE, &mp) == 0 && mp.mp_state == KVM_MP_STATE_HALTED)
+		fprintf(out, "  vCPU halted (hlt)%s\n",
+			(s->rflags & X86_RFLAGS_IF) ? " with IF=1: waiting for an interrupt"
+						    : " with IF=0: nothing can wake it");
 	struct kvm_vcpu_events ev;
 	if (ioctl(v->fd, KVM_GET_VCPU_EVENTS, &ev) == 0) {
 		bool any = false;
@@ -160,7 +170,8 @@ void vcpu_dump_extra(struct vcpu *v, FILE *out, const struct cpu_state *s)
 		 * state", 34 = "... MSR loading", 41 = "... machine-check event"
 		 * (SDM vol 3D appendix C); bit 31 marks an entry failure. */
 		unsigned basic = (unsigned)(r & 0xFFFF);
-		const char *what = basic == 33 ? "invalid guest state"
+		const char *what = r == ~0ULL     ? "SVM VMEXIT_INVALID: invalid VMCB state"
+				   : basic == 33 ? "invalid guest state"
 				   : basic == 34 ? "MSR loading"
 				   : basic == 41 ? "machine-check event"
 						 : "see SDM vol 3D appendix C";
@@ -204,4 +215,99 @@ void machine_timeline_report(struct machine *m, const struct machine_result *res
 	}
 	timeline_print(stderr, m->cfg.timeline_json, st, nst, res ? res->cause : NULL,
 		       res ? res->status : 0);
+}
+
+/* ---- a guest that can never run again ----
+ * With the in-kernel irqchip, hlt sleeps inside KVM_RUN and never exits to
+ * us; with IF=0 (and no NMI source in this machine) nothing can wake it.  A
+ * watcher thread kicks the vCPU out of KVM_RUN twice a second; the run loop
+ * then asks vcpu_hang_check() whether the vCPU sleeps that way. */
+#define HANG_CHECK_MS 500
+
+struct hang_watch {
+	struct machine *m;
+	pthread_t thread;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	bool quit;
+	atomic_bool check;
+};
+
+static void *hang_watch_main(void *arg)
+{
+	struct hang_watch *h = arg;
+	pthread_mutex_lock(&h->lock);
+	while (!h->quit) {
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_nsec += HANG_CHECK_MS * 1000000L;
+		ts.tv_sec += ts.tv_nsec / 1000000000L;
+		ts.tv_nsec %= 1000000000L;
+		pthread_cond_timedwait(&h->cond, &h->lock, &ts);
+		if (h->quit)
+			break;
+		atomic_store(&h->check, true);
+		vcpu_kick(&h->m->vcpu);
+	}
+	pthread_mutex_unlock(&h->lock);
+	return NULL;
+}
+
+void machine_hang_watch_start(struct machine *m)
+{
+	struct hang_watch *h = calloc(1, sizeof(*h));
+	if (!h)
+		return; /* best effort: --timeout still ends a hung guest */
+	h->m = m;
+	pthread_mutex_init(&h->lock, NULL);
+	pthread_cond_init(&h->cond, NULL);
+	/* The watcher must not take the vCPU thread's kick signal itself. */
+	sigset_t all, old;
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	int r = pthread_create(&h->thread, NULL, hang_watch_main, h);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (r != 0) {
+		free(h);
+		return;
+	}
+	m->hang = h;
+}
+
+void machine_hang_watch_stop(struct machine *m)
+{
+	struct hang_watch *h = m->hang;
+	if (!h)
+		return;
+	pthread_mutex_lock(&h->lock);
+	h->quit = true;
+	pthread_cond_signal(&h->cond);
+	pthread_mutex_unlock(&h->lock);
+	pthread_join(h->thread, NULL);
+	pthread_mutex_destroy(&h->lock);
+	pthread_cond_destroy(&h->cond);
+	free(h);
+	m->hang = NULL;
+}
+
+int vcpu_hang_check(struct vcpu *v, struct machine_result *res)
+{
+	struct hang_watch *h = v->m->hang;
+	if (!h || !atomic_exchange(&h->check, false))
+		return 0;
+	struct kvm_mp_state mp;
+	struct kvm_regs r;
+	struct kvm_vcpu_events ev;
+	if (ioctl(v->fd, KVM_GET_MP_STATE, &mp) < 0 || mp.mp_state != KVM_MP_STATE_HALTED)
+		return 0;
+	if (ioctl(v->fd, KVM_GET_REGS, &r) < 0 || (r.rflags & X86_RFLAGS_IF))
+		return 0;
+	if (ioctl(v->fd, KVM_GET_VCPU_EVENTS, &ev) == 0 && (ev.nmi.pending || ev.nmi.injected))
+		return 0;
+	res->stop = MACHINE_STOP_HLT;
+	res->status = NB_EXIT_GUEST_FAULT;
+	snprintf(res->cause, sizeof(res->cause),
+		 "guest halted with interrupts disabled (hlt with IF=0): nothing can wake it");
+	vcpu_dump(v, stderr, res->cause);
+	return 1;
 }

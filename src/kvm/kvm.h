@@ -16,6 +16,7 @@
 #include "nobios.h"
 
 struct gdbstub;
+struct hang_watch;
 
 /* What this host's KVM can and cannot do, detected once (kvm_host_detect). */
 struct kvm_host {
@@ -32,6 +33,7 @@ struct vcpu {
 	size_t run_size;
 	pthread_t thread;
 	bool started;
+	struct vcpu_completion *completion; /* complete.c: engine and counts, created on first use */
 };
 
 #define MAX_DEVICES 32
@@ -50,11 +52,13 @@ struct machine {
 	struct boot_ctx boot;        /* what the loader reported */
 	/* stop requests from devices, timers and signals */
 	atomic_bool stop;
+	volatile sig_atomic_t signal_stop; /* signal number from machine_signal_stop */
 	enum machine_stop stop_kind;
 	int stop_status;
 	char stop_msg[256];
 	pthread_mutex_t lock;
 	struct gdbstub *gdb;         /* --gdb stub or NULL (issue 5) */
+	struct hang_watch *hang;     /* hlt-with-IF=0 watcher (debug.c) */
 	/* counters for -v */
 	uint64_t exits_io, exits_mmio, exits_other, exits_total, int3_injected;
 };
@@ -74,6 +78,14 @@ void vcpu_kick(struct vcpu *v);
 /* Print the decoded state, instruction bytes and cause (failure dumps). */
 void vcpu_dump(struct vcpu *v, FILE *out, const char *cause);
 
+/* complete.c: finish an instruction KVM's emulator refused (emulation
+ * failure) in user space.  0: done (or its exception injected), resume;
+ * -1: not completed (reason printed), the caller stops the guest. */
+int vcpu_complete_insn(struct vcpu *v);
+/* -v: completions per instruction kind. */
+void vcpu_complete_report(struct vcpu *v, FILE *out);
+void vcpu_complete_free(struct vcpu *v);
+
 /* machine.c */
 void machine_request_stop(struct machine *m, enum machine_stop kind, int status, const char *msg);
 
@@ -83,6 +95,9 @@ struct nb_stat;
 int kvm_stats_read(int fd, struct nb_stat *out, unsigned max);
 void vcpu_dump_extra(struct vcpu *v, FILE *out, const struct cpu_state *s);
 void machine_timeline_report(struct machine *m, const struct machine_result *res);
+void machine_hang_watch_start(struct machine *m);
+void machine_hang_watch_stop(struct machine *m);
+int vcpu_hang_check(struct vcpu *v, struct machine_result *res);
 
 /* gdb.c (issue 5): the gdb stub's machine side and the run loop's hook. */
 enum vcpu_gdb_event { VCPU_GDB_START, VCPU_GDB_INTR, VCPU_GDB_DEBUG, VCPU_GDB_INT3 };

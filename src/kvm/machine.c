@@ -37,6 +37,17 @@ void machine_request_stop(struct machine *m, enum machine_stop kind, int status,
 	vcpu_kick(&m->vcpu);
 }
 
+void machine_signal_stop(struct machine *m, int sig)
+{
+	/* Only async-signal-safe work here: the run loop turns the flag into a
+	 * stop request when KVM_RUN returns (EINTR through the kick). */
+	m->signal_stop = sig;
+	if (m->vcpu.run)
+		m->vcpu.run->immediate_exit = 1;
+	if (m->vcpu.started && !pthread_equal(pthread_self(), m->vcpu.thread))
+		pthread_kill(m->vcpu.thread, SIGUSR1);
+}
+
 /* ---- struct dev_host: what devices may ask of the machine. */
 static int host_irq_line(void *vm, unsigned irq, int level)
 {
@@ -204,7 +215,9 @@ int machine_run(struct machine *m, struct machine_result *res)
 	memset(res, 0, sizeof(*res));
 	m->vcpu.thread = pthread_self();
 	m->vcpu.started = true;
+	machine_hang_watch_start(m); /* ends a guest asleep in hlt with IF=0 */
 	int r = vcpu_run_loop(&m->vcpu, res);
+	machine_hang_watch_stop(m);
 	m->vcpu.started = false;
 	timeline_mark_detail("guest exit", "%s", res->cause);
 	if (m->gdb) /* tell a connected gdb the guest is gone */
@@ -217,6 +230,7 @@ int machine_run(struct machine *m, struct machine_result *res)
 			(unsigned long long)m->exits_total, (unsigned long long)m->exits_io,
 			(unsigned long long)m->exits_mmio, (unsigned long long)m->int3_injected);
 		bus_report_unclaimed(&m->bus, m->cfg.log);
+		vcpu_complete_report(&m->vcpu, m->cfg.log); /* issue 6: completions per kind */
 	}
 	if (m->cfg.timeline)
 		machine_timeline_report(m, res);

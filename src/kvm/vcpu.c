@@ -37,6 +37,7 @@ int vcpu_create(struct machine *m, struct vcpu *v, int id)
 
 void vcpu_destroy(struct vcpu *v)
 {
+	vcpu_complete_free(v);
 	if (v->run)
 		munmap(v->run, v->run_size);
 	if (v->fd > 0)
@@ -305,6 +306,12 @@ static int run_loop(struct vcpu *v, struct machine_result *res, uint64_t deadlin
 	bool entered = false; /* --timeline: "first guest instruction" once */
 
 	for (;;) {
+		if (m->signal_stop && !atomic_load(&m->stop)) {
+			char msg[64];
+			snprintf(msg, sizeof(msg), "stopped by signal %d (%s)", (int)m->signal_stop,
+				 strsignal(m->signal_stop));
+			machine_request_stop(m, MACHINE_STOP_SIGNAL, 128 + m->signal_stop, msg);
+		}
 		if (atomic_load(&m->stop)) {
 			res->stop = m->stop_kind;
 			res->status = m->stop_status;
@@ -332,6 +339,8 @@ static int run_loop(struct vcpu *v, struct machine_result *res, uint64_t deadlin
 				run->immediate_exit = 0;
 				/* gdb's Ctrl-C (or a new gdb connection) kicked us. */
 				if (vcpu_gdb_hook(v, VCPU_GDB_INTR, res) < 0)
+					return 0;
+				if (vcpu_hang_check(v, res)) /* hlt with IF=0 */
 					return 0;
 				continue;
 			}
@@ -391,6 +400,11 @@ static int run_loop(struct vcpu *v, struct machine_result *res, uint64_t deadlin
 						continue;
 				}
 			}
+			/* Issue 6: finish in user space what KVM's emulator refused
+			 * (SSE, cmpxchg16b, xsave family, popcnt, ...) and resume;
+			 * when nobios cannot either, it has said why: stop below. */
+			if (vcpu_complete_insn(v) == 0)
+				continue;
 			fail(v, res, MACHINE_STOP_INTERNAL,
 			     "KVM internal error, suberror %u (%s)", run->internal.suberror,
 			     run->internal.suberror == KVM_INTERNAL_ERROR_EMULATION

@@ -30,7 +30,6 @@ int mem_init(struct guest_mem *m, uint64_t size)
 	if (p == MAP_FAILED)
 		return nb_err_errno("cannot allocate %llu MiB of guest memory",
 				    (unsigned long long)(size >> 20));
-	madvise(p, size, MADV_MERGEABLE);
 	m->host = p;
 	m->owned = true;
 	split(m, size);

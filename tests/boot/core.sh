@@ -23,6 +23,7 @@ usage_case cli-unknown-protocol "unknown protocol 'nope'" run "$DEMO" --boot-pro
 usage_case cli-bad-timeout "is not a positive number of seconds" run "$DEMO" --timeout -1
 usage_case cli-gdb-wait-alone "--gdb-wait needs --gdb PORT" run "$DEMO" --gdb-wait
 usage_case cli-disk-option "--disk: unknown option 'rx'" run --disk /tmp/x.img,rx
+usage_case cli-disk-rw-snapshot "rw and snapshot exclude each other" run --disk /tmp/x.img,rw,snapshot
 
 run_nobios 10 --help
 check cli-help eval '[ "$RC" = 0 ] && has "Exit status" && has "--boot-protocol"'

@@ -50,6 +50,7 @@ for mode in escape sigterm sigsegv; do
 		t_skip "devices-tty-$mode" "python3 not installed (needed for the pty)"
 		continue
 	fi
-	OUT=$(python3 "$(dirname "$0")/devices_tty.py" "$NOBIOS" "$PROBE" "$mode" 2>&1); RC=$?
+	san=; case $BUILD in *asan*) san=asan ;; esac
+	OUT=$(python3 "$(dirname "$0")/devices_tty.py" "$NOBIOS" "$PROBE" "$mode" $san 2>&1); RC=$?
 	check "devices-tty-$mode" eval '[ "$RC" = 0 ]'
 done

@@ -5,7 +5,7 @@ FUZZ_SRC := $(filter-out src/cli/%,$(SRC))
 FUZZ_CFLAGS := -g -O1 -std=gnu11 -D_GNU_SOURCE -Isrc -fsanitize=fuzzer,address,undefined \
                -fno-sanitize-recover=undefined
 FUZZ_SECS ?= 60
-$(FUZZ_BUILD)/fuzz_load: tests/fuzz/fuzz_load.c $(FUZZ_SRC) $(EXTRA_LIB_SRC)
+$(FUZZ_BUILD)/fuzz_load: tests/fuzz/fuzz_load.c $(FUZZ_SRC) $(BIOS_BLOB)
 	@mkdir -p $(dir $@)
 	clang $(FUZZ_CFLAGS) -o $@ $^ $(LIBS)
 fuzz-seeds: all

@@ -46,12 +46,30 @@ static inline struct bz_fake_opts bz_fake_defaults(void)
 }
 
 static inline void bz_w8(uint8_t *b, size_t o, uint8_t v) { b[o] = v; }
-static inline void bz_w16(uint8_t *b, size_t o, uint16_t v) { b[o] = (uint8_t)v; b[o + 1] = (uint8_t)(v >> 8); }
-static inline void bz_w32(uint8_t *b, size_t o, uint32_t v) { bz_w16(b, o, (uint16_t)v); bz_w16(b, o + 2, (uint16_t)(v >> 16)); }
-static inline void bz_w64(uint8_t *b, size_t o, uint64_t v) { bz_w32(b, o, (uint32_t)v); bz_w32(b, o + 4, (uint32_t)(v >> 32)); }
-static inline uint32_t bz_r32(const uint8_t *b, size_t o) { return b[o] | b[o + 1] << 8 | b[o + 2] << 16 | (uint32_t)b[o + 3] << 24; }
+static inline void bz_w16(uint8_t *b, size_t o, uint16_t v)
+{
+	b[o] = (uint8_t)v;
+	b[o + 1] = (uint8_t)(v >> 8);
+}
+static inline void bz_w32(uint8_t *b, size_t o, uint32_t v)
+{
+	bz_w16(b, o, (uint16_t)v);
+	bz_w16(b, o + 2, (uint16_t)(v >> 16));
+}
+static inline void bz_w64(uint8_t *b, size_t o, uint64_t v)
+{
+	bz_w32(b, o, (uint32_t)v);
+	bz_w32(b, o + 4, (uint32_t)(v >> 32));
+}
 static inline uint16_t bz_r16(const uint8_t *b, size_t o) { return (uint16_t)(b[o] | b[o + 1] << 8); }
-static inline uint64_t bz_r64(const uint8_t *b, size_t o) { return bz_r32(b, o) | (uint64_t)bz_r32(b, o + 4) << 32; }
+static inline uint32_t bz_r32(const uint8_t *b, size_t o)
+{
+	return b[o] | b[o + 1] << 8 | b[o + 2] << 16 | (uint32_t)b[o + 3] << 24;
+}
+static inline uint64_t bz_r64(const uint8_t *b, size_t o)
+{
+	return bz_r32(b, o) | (uint64_t)bz_r32(b, o + 4) << 32;
+}
 
 #define BZ_FAKE_VERSION_STR "6.1.0-fake (nobios@test) #1 SMP"
 

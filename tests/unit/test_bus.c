@@ -1,6 +1,9 @@
 /* test_bus.c - src/dev/bus.c: claims, dispatch, unclaimed accesses. */
 #include "dev_fake.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 struct rec {
 	unsigned nin, nout;
 	uint16_t last_port;
@@ -184,6 +187,63 @@ static void test_all_devices_coexist(void **st)
 		fake_device_fini(legacy[i], state[i]);
 }
 
+static void test_small_devices(void **st)
+{
+	/* debug-exit, debugcon and POST through the bus with a fake host. */
+	struct bus b;
+	bus_init(&b);
+	int out[2];
+	assert_int_equal(pipe2(out, O_NONBLOCK), 0);
+	struct fake_host fh;
+	fake_host_init(&fh, NULL, -1, out[1]);
+	struct machine_config cfg;
+	memset(&cfg, 0, sizeof(cfg));
+	void *dx = fake_device_init("debug-exit", &b, &fh, &cfg);
+	void *dc = fake_device_init("debugcon", &b, &fh, &cfg);
+	void *po = fake_device_init("post", &b, &fh, &cfg);
+
+	/* 0xE9 reads back 0xE9 and writes reach the console. */
+	assert_int_equal(fake_inb(&b, 0xE9), 0xE9);
+	fake_outb(&b, 0xE9, 'o');
+	uint8_t w[2] = { 'k', 'X' }; /* a word write prints its low byte only */
+	bus_pio_out(&b, 0xE9, w, 2);
+	char buf[8] = { 0 };
+	assert_int_equal(read(out[0], buf, sizeof(buf)), 2);
+	assert_string_equal(buf, "ok");
+
+	/* POST: the first write is a milestone, later ones are not; reads
+	 * give the last code. */
+	unsigned m0 = fh.nmilestone;
+	fake_outb(&b, 0x80, 0x12);
+	fake_outb(&b, 0x80, 0x34);
+	assert_int_equal(fh.nmilestone, m0 + 1);
+	assert_string_equal(fh.milestone, "first port 0x80 write");
+	assert_int_equal(fake_inb(&b, 0x80), 0x34);
+
+	/* debug-exit: (v << 1) | 1, for byte and dword writes. */
+	assert_int_equal(fh.nstop, 0);
+	fake_outb(&b, 0xF4, 0);
+	assert_int_equal(fh.nstop, 1);
+	assert_int_equal(fh.stop_why, DEV_STOP_EXIT);
+	assert_int_equal(fh.stop_status, 1);
+	fake_outb(&b, 0xF4, 0x10);
+	assert_int_equal(fh.stop_status, 0x21);
+	uint8_t d[4] = { 0x7F, 0, 0, 0 };
+	bus_pio_out(&b, 0xF4, d, 4);
+	assert_int_equal(fh.stop_status, 0xFF);
+	assert_non_null(strstr(fh.stop_msg, "0x7f"));
+	/* Only statuses a process can have: the low 8 bits. */
+	d[0] = 0x80;
+	bus_pio_out(&b, 0xF4, d, 4);
+	assert_int_equal(fh.stop_status, 0x01);
+
+	fake_device_fini("post", po);
+	fake_device_fini("debugcon", dc);
+	fake_device_fini("debug-exit", dx);
+	close(out[0]);
+	close(out[1]);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -193,6 +253,7 @@ int main(void)
 		cmocka_unit_test(test_handler_without_in),
 		cmocka_unit_test(test_registry_has_devices),
 		cmocka_unit_test(test_all_devices_coexist),
+		cmocka_unit_test(test_small_devices),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

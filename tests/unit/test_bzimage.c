@@ -443,6 +443,54 @@ static void test_load_bzimage_host_decompressed(void **state)
 	load_vmlinux_payload(pl, len, NULL);
 }
 
+/* --cache-dir: the first load stores the vmlinux, the second maps it. */
+static void test_bzimage_cache(void **state)
+{
+	build_vmlinux();
+	uint8_t pl[0x400];
+	size_t n, len = gzip_buf(vmlinux, sizeof(vmlinux), pl, sizeof(pl));
+	uint8_t *img = bz_with_payload(pl, len, &n);
+	char dir[] = "/tmp/nobios-test-cache-XXXXXX";
+	assert_non_null(mkdtemp(dir));
+	for (int round = 0; round < 2; round++) {
+		struct rig r;
+		rig_init(&r, img, n, RAM);
+		r.cfg.cache_dir = dir;
+		char *logbuf = NULL;
+		size_t loglen = 0;
+		r.ctx.log = open_memstream(&logbuf, &loglen);
+		if (rig_load(&r, NULL) < 0)
+			fail_msg("%s", nb_errmsg());
+		fclose(r.ctx.log);
+		assert_non_null(strstr(logbuf, round == 0 ? "cache: stored" : "cache: hit"));
+		assert_int_equal(r.cpu.rip, 0x1000000);
+		assert_memory_equal(r.ram + 0x1000000, vmlinux + 0x100, 0x100);
+		if (round == 1)
+			assert_non_null(strstr(r.ctx.entry_desc, "from the cache"));
+		free(logbuf);
+		rig_free(&r);
+	}
+	/* lz4 payloads bypass the cache: hashing costs what decompressing does */
+	free(img);
+	len = lz4_buf(vmlinux, sizeof(vmlinux), pl, sizeof(pl));
+	img = bz_with_payload(pl, len, &n);
+	struct rig r;
+	rig_init(&r, img, n, RAM);
+	r.cfg.cache_dir = dir;
+	char *logbuf = NULL;
+	size_t loglen = 0;
+	r.ctx.log = open_memstream(&logbuf, &loglen);
+	assert_int_equal(rig_load(&r, NULL), 0);
+	fclose(r.ctx.log);
+	assert_non_null(strstr(logbuf, "not used for lz4"));
+	free(logbuf);
+	rig_free(&r);
+	free(img);
+	char cmd[128];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
 static void test_bzimage_fallback(void **state)
 {
 	/* no payload: the bzImage's own 64-bit entry */
@@ -626,6 +674,7 @@ int main(void)
 		cmocka_unit_test(test_load_linux64),
 		cmocka_unit_test(test_load_linux32),
 		cmocka_unit_test(test_load_bzimage_host_decompressed),
+		cmocka_unit_test(test_bzimage_cache),
 		cmocka_unit_test(test_bzimage_fallback),
 		cmocka_unit_test(test_load_errors),
 		cmocka_unit_test(test_bad_payloads),

@@ -406,6 +406,32 @@ static void test_malformed_sections(void **state)
 	}
 }
 
+/* An 8-aligned PT_NOTE (as GNU property notes are in ELF64): header+name
+ * and desc each padded to 8, so desc starts 16 bytes in, not 12 + 8. */
+static void test_note_align8(void **state)
+{
+	build(1);
+	size_t o = NOTE_OFF;
+	memset(img + o, 0, 0x80);
+	w32(o, 4), w32(o + 4, 8), w32(o + 8, 5);
+	memcpy(img + o + 12, "GNU", 4);
+	w64(o + 16, 0x1122334455667788ull);
+	w32(o + 24, 4), w32(o + 28, 4), w32(o + 32, 18); /* next note at 24 */
+	memcpy(img + o + 36, "Xen", 4);
+	w32(o + 40, 0xabcd);
+	phdr(2, 4, 4, NOTE_OFF, 0, 0, 44, 44);
+	w64(PHOFF + 2 * 56 + 48, 8); /* p_align 8 */
+	struct elf_image e;
+	assert_int_equal(elf_parse(&e, "a8.elf", img, sizeof(img)), 0);
+	const uint8_t *d;
+	size_t dl;
+	assert_int_equal(elf_find_note(&e, "GNU", 5, &d, &dl), 1);
+	assert_int_equal(dl, 8);
+	assert_ptr_equal(d, img + o + 16);
+	assert_int_equal(elf_find_note(&e, "Xen", 18, &d, &dl), 1);
+	assert_ptr_equal(d, img + o + 40);
+}
+
 /* Every truncation of a valid file either parses or fails cleanly, and
  * random corruption never crashes any reader (run under ASan). */
 static void test_fuzz(void **state)
@@ -453,6 +479,7 @@ int main(void)
 		cmocka_unit_test(test_malformed_segments),
 		cmocka_unit_test(test_load_outside_ram),
 		cmocka_unit_test(test_malformed_sections),
+		cmocka_unit_test(test_note_align8),
 		cmocka_unit_test(test_fuzz),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -5,6 +5,7 @@
  *   CRASH_GP    (64-bit, elf64)  read a non-canonical address, no IDT
  *               -> #GP -> #DF -> triple fault
  *   CRASH_SPIN  (64-bit, elf64)  jmp . forever (--timeout catches it)
+ *   CRASH_HLT   (64-bit, elf64)  cli; hlt: asleep for good
  *   CRASH_NOPAE (32-bit, multiboot) EFER.LME=1, CR4.PAE=0, set CR0.PG
  *               -> #GP (SDM: PAE must be on before long-mode paging)
  *               -> triple fault */
@@ -54,6 +55,11 @@ start64:
 #elif defined(CRASH_GP)
 	movabs $0x8000000000001000, %rax
 	mov (%rax), %rax         /* non-canonical: #GP */
+#elif defined(CRASH_HLT)
+	/* Interrupts off, then hlt: nothing can wake the vCPU. */
+	cli
+	hlt
+	jmp .
 #elif defined(CRASH_SPIN)
 	/* Tell the console we got here, then spin without exits. */
 	mov $0x3f8, %dx

@@ -1,0 +1,203 @@
+/* test_bios_boot.c - the "bios" and "linux16" boot formats against a plain
+ * guest-memory buffer: firmware, IVT and BDA installed, boot sector placed,
+ * entry state; linux16's setup-header fields, trampoline and errors. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "bios/bios.h"
+#include "boot/boot.h"
+#include "mem/layout.h"
+#include "util/err.h"
+
+#include "bz_fake.h"
+
+#define RAM (64u << 20)
+
+struct fx {
+	struct guest_mem mem;
+	uint8_t *ram;
+	struct cpu_state cpu;
+	struct boot_config cfg;
+	struct boot_ctx ctx;
+	char disk[64];
+};
+
+static int setup(void **st)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+	f->ram = calloc(1, RAM);
+	assert_int_equal(mem_init_buf(&f->mem, f->ram, RAM), 0);
+	f->ctx.mem = &f->mem;
+	f->ctx.cpu = &f->cpu;
+	f->ctx.cfg = &f->cfg;
+	e820_build(&f->ctx.e820, &f->mem);
+	cpu_state_init(&f->cpu);
+	snprintf(f->disk, sizeof(f->disk), "/tmp/nobios-test-bios-XXXXXX");
+	int fd = mkstemp(f->disk);
+	assert_true(fd >= 0);
+	uint8_t sec[512];
+	for (int lba = 0; lba < 2048; lba++) {
+		memset(sec, lba & 0xFF, sizeof(sec));
+		if (lba == 0) {
+			memcpy(sec, "\xEB\xFEMBR", 5);
+			sec[510] = 0x55;
+			sec[511] = 0xAA;
+		}
+		assert_int_equal(write(fd, sec, sizeof(sec)), 512);
+	}
+	close(fd);
+	*st = f;
+	return 0;
+}
+
+static int teardown(void **st)
+{
+	struct fx *f = *st;
+	bios_set_active(NULL);
+	unlink(f->disk);
+	free(f->ram);
+	free(f);
+	return 0;
+}
+
+static int load(struct fx *f, const char *format, const char *path, const uint8_t *data,
+		size_t size)
+{
+	const struct boot_format *fmt = boot_format_by_name(format);
+	assert_non_null(fmt);
+	struct boot_file bf = { .path = path, .data = data, .size = size };
+	return fmt->load(&f->ctx, &bf);
+}
+
+static void test_bios_format(void **st)
+{
+	struct fx *f = *st;
+	f->cfg.disk.path = f->disk;
+	uint8_t *img = calloc(1, 512);
+	FILE *fp = fopen(f->disk, "rb");
+	assert_int_equal(fread(img, 1, 512, fp), 512);
+	fclose(fp);
+	assert_int_equal(load(f, "bios", f->disk, img, 512), 0);
+	assert_true(f->ctx.needs_bios);
+	/* POST in the firmware segment, DL = 80h, boot sector at 7C00 */
+	assert_int_equal(f->cpu.cs.selector, 0xF000);
+	assert_int_equal(f->cpu.cs.base, 0xF0000);
+	assert_int_equal(f->cpu.gpr[CPU_RDX] & 0xFF, 0x80);
+	assert_memory_equal(f->ram + 0x7C00, "\xEB\xFEMBR", 5);
+	assert_memory_equal(f->ram + LAYOUT_BIOS, "NOBIOS1", 8);
+	assert_int_equal(f->ram[LAYOUT_BIOS + (f->cpu.rip & 0xFFFF)], 0xFA); /* POST: cli */
+	struct bios *b = bios_get_active();
+	assert_non_null(b);
+	assert_int_equal(b->boot_drive, 0x80);
+	assert_false(b->hd.writable);
+	assert_int_equal(b->hd.sectors, 2048);
+	/* the probe's verdicts */
+	const struct boot_format *fmt = boot_format_by_name("bios");
+	struct boot_file bf = { .path = "x", .data = img, .size = 512 };
+	char why[128];
+	assert_int_equal(fmt->probe(&bf, why, sizeof(why)), 1);
+	img[511] = 0;
+	assert_int_equal(fmt->probe(&bf, why, sizeof(why)), 0);
+	assert_non_null(strstr(why, "55 AA"));
+	/* and the loader's error */
+	assert_int_equal(load(f, "bios", f->disk, img, 512), -1);
+	assert_non_null(strstr(nb_errmsg(), "no boot signature"));
+	free(img);
+}
+
+static void test_bios_floppy_and_errors(void **st)
+{
+	struct fx *f = *st;
+	/* a hard disk image is no diskette */
+	f->cfg.floppy.path = f->disk;
+	uint8_t img[512] = { [510] = 0x55, [511] = 0xAA };
+	assert_int_equal(load(f, "bios", f->disk, img, 512), -1);
+	assert_non_null(strstr(nb_errmsg(), "diskette"));
+	/* a missing disk names the file */
+	f->cfg.floppy.path = NULL;
+	f->cfg.disk.path = "/nonexistent/disk.img";
+	assert_int_equal(load(f, "bios", f->cfg.disk.path, img, 512), -1);
+	assert_non_null(strstr(nb_errmsg(), "/nonexistent/disk.img"));
+	assert_int_equal(nb_errclass(), NB_ERR_INPUT);
+}
+
+static void test_linux16(void **st)
+{
+	struct fx *f = *st;
+	struct bz_fake_opts o = bz_fake_defaults();
+	size_t size;
+	uint8_t *bz = bz_fake_build(&o, &size);
+	f->cfg.cmdline = "console=ttyS0 debug";
+	assert_int_equal(load(f, "linux16", "bzImage", bz, size), 0);
+	assert_true(f->ctx.needs_bios);
+	/* real-mode code at 0x90000 with the loader fields of boot.rst */
+	size_t setup = (o.setup_sects + 1) * 512u;
+	assert_memory_equal(f->ram + 0x90000, bz, 0x1F1);
+	assert_memory_equal(f->ram + 0x90202, "HdrS", 4);
+	assert_int_equal(f->ram[0x90000 + 0x210], 0xFF);             /* type_of_loader */
+	assert_int_equal(f->ram[0x90000 + 0x211] & 0x81, 0x81);      /* LOADED_HIGH|CAN_USE_HEAP */
+	assert_int_equal(bz_r16(f->ram, 0x90000 + 0x224), 0xDE00);   /* heap_end_ptr */
+	assert_int_equal(bz_r32(f->ram, 0x90000 + 0x228), 0x9E000);  /* cmd_line_ptr */
+	assert_string_equal((char *)f->ram + 0x9E000, "console=ttyS0 debug");
+	assert_int_equal(bz_r32(f->ram, 0x90000 + 0x214), 0x100000); /* code32_start */
+	/* protected-mode part at 1 MiB */
+	assert_memory_equal(f->ram + 0x100000, bz + setup, o.pm_size);
+	/* INT 19h starts the trampoline: segments 9000h, sp E000h, jmp 9020:0000 */
+	struct bios *b = bios_get_active();
+	assert_true(b->has_boot_code);
+	assert_int_equal(b->boot_code[510], 0x55);
+	assert_memory_equal(b->boot_code + 17, "\xEA\x00\x00\x20\x90", 5);
+	assert_int_equal(f->cpu.cs.selector, 0xF000);
+	char why[64];
+	assert_int_equal(bios_boot_sector(b, why, sizeof(why)), 0);
+	assert_memory_equal(f->ram + 0x7C00, b->boot_code, 512);
+	free(bz);
+}
+
+static void test_linux16_errors(void **st)
+{
+	struct fx *f = *st;
+	struct bz_fake_opts o = bz_fake_defaults();
+	size_t size;
+	/* protocol 2.01: older than the bzImage parser takes */
+	o.version = 0x0201;
+	uint8_t *bz = bz_fake_build(&o, &size);
+	assert_int_equal(load(f, "linux16", "old", bz, size), -1);
+	assert_non_null(strstr(nb_errmsg(), "too old"));
+	free(bz);
+	/* setup beyond 32 KiB */
+	o = bz_fake_defaults();
+	o.setup_sects = 70;
+	bz = bz_fake_build(&o, &size);
+	assert_int_equal(load(f, "linux16", "big", bz, size), -1);
+	assert_non_null(strstr(nb_errmsg(), "32 KiB"));
+	free(bz);
+	/* a command line longer than cmdline_size */
+	o = bz_fake_defaults();
+	o.cmdline_size = 8;
+	bz = bz_fake_build(&o, &size);
+	f->cfg.cmdline = "console=ttyS0";
+	assert_int_equal(load(f, "linux16", "short", bz, size), -1);
+	assert_non_null(strstr(nb_errmsg(), "at most 8"));
+	free(bz);
+	/* not a bzImage */
+	uint8_t junk[4096] = { 0 };
+	assert_int_equal(load(f, "linux16", "junk", junk, sizeof(junk)), -1);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_bios_format, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_bios_floppy_and_errors, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_linux16, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_linux16_errors, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
