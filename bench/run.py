@@ -280,7 +280,7 @@ def case_bios(args):
     if not need(img):
         return
     for label, pat in (("`Loading /vmlinuz... ok`", r"Loading /vmlinuz\.\.\. ok"),
-                       ("the kernel's first line", r"Linux version|Decompressing|early console")):
+                       ("the kernel's first line", r"Probing EDD|Linux version|Decompressing|early console")):
         cmds = {
             "nobios pseudo-BIOS": ([NOBIOS, "run", "--disk", img + ",snapshot", "--timeline=json"], "nobios"),
             "qemu pc + SeaBIOS": (qemu("pc", "-drive", f"file={img},format=raw,snapshot=on"), "qemu"),

@@ -48,7 +48,7 @@
 
 /* The firmware image, assembled from pseudo-bios.asm at build time. */
 extern const uint8_t bios_image[];
-extern const uint8_t bios_image_end[];
+extern const uint32_t bios_image_size;
 
 /* ---- INT 13h status codes (RBIL table 00234) */
 #define BIOS_DISK_OK            0x00

@@ -1,5 +1,5 @@
 # bios.mk - the pseudo-BIOS firmware: assembled with nasm and linked into
-# libnobios as the symbols bios_image/bios_image_end (bios_blob.S .incbin's
+# libnobios as the symbols bios_image/bios_image_size (bios_blob.S .incbin's
 # the binary), so the nobios binary carries it.
 BIOS_BIN  := $(BUILD)/bios/pseudo-bios.bin
 BIOS_BLOB := $(BUILD)/bios/bios_blob.o

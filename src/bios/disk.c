@@ -1,5 +1,6 @@
 /* disk.c - disk and floppy images as BIOS drives: opening (read-only,
- * read-write, or with a copy-on-write overlay) and CHS geometry. */
+ * read-write, or with a copy-on-write overlay), CHS geometry, and the INT 13h
+ * services on them (RBIL INT 13h, Phoenix EDD 3.0). */
 #include "bios/bios.h"
 
 #include <errno.h>
@@ -9,9 +10,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "bios/regs.h"
 #include "util/err.h"
-
-#define SECTOR 512
 
 /* Standard diskette formats: size, cylinders, heads, sectors, CMOS type. */
 static const struct {
@@ -163,4 +163,229 @@ void bios_disk_close(struct bios_disk *d)
 		munmap(d->data, d->size);
 	}
 	memset(d, 0, sizeof(*d));
+}
+
+/* ---- INT 13h: disks */
+static uint8_t disk_xfer(struct bios *b, struct bios_disk *d, uint64_t lba, uint32_t count,
+			 uint64_t gpa, bool write, uint32_t *done)
+{
+	*done = 0;
+	if (count == 0)
+		return BIOS_DISK_OK;
+	if (lba >= d->sectors || count > d->sectors - lba)
+		return BIOS_DISK_NOT_FOUND;
+	if (write && !d->writable)
+		return BIOS_DISK_WRITE_PROTECT;
+	uint64_t len = (uint64_t)count * SECTOR;
+	uint8_t *buf = guest_buf(b, gpa, len, !write);
+	if (!buf)
+		return BIOS_DISK_BAD_PARAM;
+	if (write)
+		memcpy(d->data + lba * SECTOR, buf, len);
+	else
+		memcpy(buf, d->data + lba * SECTOR, len);
+	*done = count;
+	return BIOS_DISK_OK;
+}
+
+static void disk_status(struct bios *b, struct bios_disk *d, struct cpu_state *s, uint8_t st)
+{
+	d->status = st;
+	bda_set8(b, d->floppy ? BDA_FD_STATUS : BDA_HD_STATUS, st);
+	if (st)
+		fail(s, st);
+	else
+		ok(s);
+}
+
+/* AH=02h/03h/04h: CHS transfer of AL sectors at ES:BX. */
+static void disk_chs(struct bios *b, struct bios_disk *d, struct cpu_state *s, bool write,
+		     bool verify)
+{
+	uint32_t count = AL(s);
+	uint32_t cyl = hi8(s, CPU_RCX) | ((uint32_t)(lo8(s, CPU_RCX) & 0xC0) << 2);
+	uint32_t sec = lo8(s, CPU_RCX) & 0x3F;
+	uint32_t head = hi8(s, CPU_RDX);
+	uint64_t gpa = bios_linear(&s->es, r16(s, CPU_RBX));
+	uint8_t st;
+	uint32_t done = 0;
+	if (count == 0 || count > 128)
+		st = BIOS_DISK_BAD_PARAM;
+	else if (sec == 0 || sec > d->spt || head >= d->heads || cyl >= d->cyls)
+		st = BIOS_DISK_NOT_FOUND;
+	else {
+		uint64_t lba = ((uint64_t)cyl * d->heads + head) * d->spt + sec - 1;
+		if (verify) {
+			st = lba + count <= d->sectors ? BIOS_DISK_OK : BIOS_DISK_NOT_FOUND;
+			done = st ? 0 : count;
+		} else {
+			st = disk_xfer(b, d, lba, count, gpa, write, &done);
+		}
+		snprintf(b->note, sizeof(b->note), "%s C/H/S %u/%u/%u = LBA %llu, %u sectors %s 0x%llx",
+			 verify ? "verify" : write ? "write" : "read", cyl, head, sec,
+			 (unsigned long long)lba, count, write ? "from" : "to",
+			 (unsigned long long)gpa);
+	}
+	set_lo8(s, CPU_RAX, (uint8_t)done);
+	disk_status(b, d, s, st);
+}
+
+/* AH=42h/43h/44h: EDD transfer described by the DAP at DS:SI. */
+static void disk_ext(struct bios *b, struct bios_disk *d, struct cpu_state *s, bool write,
+		     bool verify)
+{
+	uint64_t dap = bios_linear(&s->ds, r16(s, CPU_RSI));
+	uint8_t raw[0x18];
+	uint32_t done = 0;
+	uint8_t st;
+	memset(raw, 0, sizeof(raw));
+	if (mem_copy_out(b->mem, raw, dap, 0x10) < 0 || raw[0] < 0x10) {
+		snprintf(b->note, sizeof(b->note), "bad DAP at 0x%llx", (unsigned long long)dap);
+		disk_status(b, d, s, BIOS_DISK_BAD_PARAM);
+		return;
+	}
+	uint16_t count = (uint16_t)(raw[2] | raw[3] << 8);
+	uint16_t off = (uint16_t)(raw[4] | raw[5] << 8), seg = (uint16_t)(raw[6] | raw[7] << 8);
+	uint64_t lba = 0, gpa = ((uint64_t)seg << 4) + off;
+	for (int i = 7; i >= 0; i--)
+		lba = lba << 8 | raw[8 + i];
+	/* EDD 3.0: buffer FFFF:FFFF in a DAP of 18h bytes means the 64-bit flat
+	 * address at offset 10h. */
+	if (seg == 0xFFFF && off == 0xFFFF && raw[0] >= 0x18) {
+		if (mem_copy_out(b->mem, raw + 0x10, dap + 0x10, 8) < 0) {
+			disk_status(b, d, s, BIOS_DISK_BAD_PARAM);
+			return;
+		}
+		gpa = 0;
+		for (int i = 7; i >= 0; i--)
+			gpa = gpa << 8 | raw[0x10 + i];
+	}
+	if (count > 0x7F) /* EDD's limit per call */
+		st = BIOS_DISK_BAD_PARAM;
+	else if (verify) {
+		st = lba < d->sectors && count <= d->sectors - lba ? BIOS_DISK_OK
+								     : BIOS_DISK_NOT_FOUND;
+		done = st ? 0 : count;
+	} else
+		st = disk_xfer(b, d, lba, count, gpa, write, &done);
+	snprintf(b->note, sizeof(b->note), "%s LBA %llu, %u sectors %s 0x%llx%s",
+		 verify ? "verify" : write ? "write" : "read", (unsigned long long)lba, count,
+		 write ? "from" : "to", (unsigned long long)gpa, st ? " failed" : "");
+	if (guest_buf(b, dap + 2, 2, true)) /* blocks transferred, as EDD returns them */
+		mem_write16(b->mem, dap + 2, (uint16_t)done);
+	disk_status(b, d, s, st);
+}
+
+static void disk_params(struct bios *b, struct bios_disk *d, struct cpu_state *s)
+{
+	uint32_t c = d->cyls - 1;
+	set16(s, CPU_RAX, 0);
+	set_hi8(s, CPU_RCX, (uint8_t)c);
+	set_lo8(s, CPU_RCX, (uint8_t)((d->spt & 0x3F) | ((c >> 2) & 0xC0)));
+	set_hi8(s, CPU_RDX, (uint8_t)(d->heads - 1));
+	if (d->floppy) {
+		set_lo8(s, CPU_RDX, 1);
+		set_lo8(s, CPU_RBX, d->type);
+		set_hi8(s, CPU_RBX, 0);
+		set_seg(&s->es, BIOS_SEG);
+		set16(s, CPU_RDI, BIOS_OFF_FDPT);
+	} else {
+		set_lo8(s, CPU_RDX, 1);
+	}
+	snprintf(b->note, sizeof(b->note), "C/H/S %u/%u/%u", d->cyls, d->heads, d->spt);
+	disk_status(b, d, s, BIOS_DISK_OK);
+}
+
+/* AH=48h: EDD drive parameters into the buffer at DS:SI. */
+static void disk_ext_params(struct bios *b, struct bios_disk *d, struct cpu_state *s)
+{
+	uint64_t gpa = bios_linear(&s->ds, r16(s, CPU_RSI));
+	uint16_t size;
+	if (mem_read16(b->mem, gpa, &size) < 0 || size < 0x1A) {
+		disk_status(b, d, s, BIOS_DISK_BAD_PARAM);
+		return;
+	}
+	uint8_t p[0x1E];
+	memset(p, 0, sizeof(p));
+	unsigned n = size >= 0x1E ? 0x1E : 0x1A;
+	p[0] = (uint8_t)n;
+	p[2] = 0x02; /* CHS information valid */
+	uint32_t geo[3] = { d->cyls, d->heads, d->spt };
+	memcpy(p + 4, geo, sizeof(geo));
+	memcpy(p + 0x10, &d->sectors, 8);
+	p[0x18] = SECTOR & 0xFF;
+	p[0x19] = SECTOR >> 8;
+	if (n == 0x1E)
+		memset(p + 0x1A, 0xFF, 4); /* no DPTE */
+	if (!guest_buf(b, gpa, n, true)) {
+		disk_status(b, d, s, BIOS_DISK_BAD_PARAM);
+		return;
+	}
+	mem_copy_in(b->mem, gpa, p, n);
+	snprintf(b->note, sizeof(b->note), "%llu sectors", (unsigned long long)d->sectors);
+	disk_status(b, d, s, BIOS_DISK_OK);
+}
+
+void bios_int13(struct bios *b, struct cpu_state *s)
+{
+	uint8_t fn = AH(s), dl = lo8(s, CPU_RDX);
+	struct bios_disk *d = disk_of(b, dl);
+	if (fn == 0x15 && !d) { /* "no such drive" is an answer, not an error */
+		set16(s, CPU_RAX, 0);
+		set_cf(s, false);
+		return;
+	}
+	if (!d) {
+		snprintf(b->note, sizeof(b->note), "no drive %02xh", dl);
+		fail(s, BIOS_DISK_BAD_PARAM);
+		return;
+	}
+	switch (fn) {
+	case 0x00: case 0x09: case 0x0C: case 0x0D: case 0x10: case 0x11: case 0x47:
+		disk_status(b, d, s, BIOS_DISK_OK);
+		break;
+	case 0x01:
+		set_lo8(s, CPU_RAX, d->status);
+		set_hi8(s, CPU_RAX, d->status);
+		set_cf(s, d->status != 0);
+		break;
+	case 0x02: disk_chs(b, d, s, false, false); break;
+	case 0x03: disk_chs(b, d, s, true, false); break;
+	case 0x04: disk_chs(b, d, s, false, true); break;
+	case 0x08: disk_params(b, d, s); break;
+	case 0x15:
+		if (d->floppy) {
+			set_hi8(s, CPU_RAX, 0x01); /* diskette, no change line */
+		} else {
+			uint64_t n = d->sectors > 0xFFFFFFFFu ? 0xFFFFFFFFu : d->sectors;
+			set_hi8(s, CPU_RAX, 0x03);
+			set16(s, CPU_RCX, (uint16_t)(n >> 16));
+			set16(s, CPU_RDX, (uint16_t)n);
+		}
+		set_cf(s, false);
+		break;
+	case 0x16: /* diskette change line: not changed */
+		disk_status(b, d, s, BIOS_DISK_OK);
+		break;
+	case 0x41:
+		if (r16(s, CPU_RBX) != 0x55AA || d->floppy) {
+			fail(s, BIOS_DISK_BAD_PARAM);
+			break;
+		}
+		set16(s, CPU_RBX, 0xAA55);
+		set_hi8(s, CPU_RAX, 0x30); /* EDD 3.0 */
+		set16(s, CPU_RCX, 0x0001); /* extended disk access (42h-44h, 47h, 48h) */
+		set_cf(s, false);
+		break;
+	case 0x42: disk_ext(b, d, s, false, false); break;
+	case 0x43: disk_ext(b, d, s, true, false); break;
+	case 0x44: disk_ext(b, d, s, false, true); break;
+	case 0x48: disk_ext_params(b, d, s); break;
+	case 0x4B: /* El Torito status/terminate: no drive is emulated */
+		snprintf(b->note, sizeof(b->note), "not emulating");
+		fail(s, BIOS_DISK_BAD_PARAM);
+		break;
+	default:
+		unsupported(b, s);
+	}
 }

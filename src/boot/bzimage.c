@@ -156,7 +156,8 @@ int bzimage_load_addr(const struct bzimage *b, uint64_t low_top, uint64_t *addr,
 	uint64_t claim_lo, claim_hi;
 	if (h->relocatable_kernel) {
 		uint64_t align = h->kernel_alignment;
-		if (pref >= LAYOUT_HIGH_MEM && (pref & (align - 1)) == 0 && pref + need <= low_top)
+		if (pref >= LAYOUT_HIGH_MEM && (pref & (align - 1)) == 0 && pref <= low_top &&
+		    need <= low_top - pref)
 			at = pref;
 		else
 			at = align_up(LAYOUT_HIGH_MEM, align);
@@ -166,6 +167,10 @@ int bzimage_load_addr(const struct bzimage *b, uint64_t low_top, uint64_t *addr,
 		/* a non-relocatable kernel runs at pref_address (or 1 MiB)
 		 * whatever the load address: claim both */
 		at = SETUP_DEFAULT_LOAD;
+		if (pref > low_top || need > low_top - pref)
+			return nb_err("%s: the kernel runs at pref_address 0x%" PRIx64 " and needs 0x%"
+				      PRIx64 " bytes there, beyond guest RAM (ends at 0x%" PRIx64
+				      "); give it more memory with -m", b->path, pref, need, low_top);
 		claim_lo = at < pref ? at : pref;
 		claim_hi = at + b->pm_size > pref + need ? at + b->pm_size : pref + need;
 	}

@@ -8,7 +8,10 @@
  * engine walks the guest's page tables itself (unicorn 2.0.1 treats virtual =
  * physical) and maps each virtual page the instruction touches onto the host
  * memory of its guest-physical page.  Instructions unicorn 2.0.1 rejects
- * (popcnt, the XSAVE family, xsetbv, xgetbv) and int3 have handlers here.
+ * (popcnt, the XSAVE family, xsetbv, xgetbv), int3, and the commonest ones
+ * in a Linux boot (clac/stac, cmpxchg16b: handled here they cost a few us
+ * instead of a unicorn run) have handlers of nobios's own.  AVX and system
+ * instructions are refused (EMUL_UNSUPPORTED), never half-done.
  *
  * No KVM types: the state is struct cpu_state plus a standard-format XSAVE
  * area (Intel SDM vol. 1, 13.4), which is what KVM_GET_XSAVE returns.
@@ -171,7 +174,7 @@ enum emul_kind emul_classify(const struct emul_insn *in);
  * truncation applied).  Needs a decoded ModRM with mod != 3. */
 uint64_t emul_linear_addr(const struct emul_insn *in, const struct cpu_state *s);
 
-/* handlers.c: instructions unicorn 2.0.1 rejects.  Return true when the
+/* handlers.c: nobios's own handlers (see above).  Return true when the
  * instruction is one of theirs (r filled in). */
 bool emul_handle_own(struct guest_mem *m, struct emul_vcpu *v, const struct emul_insn *in,
 		     struct emul_result *r);

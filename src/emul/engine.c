@@ -487,8 +487,73 @@ static bool truly_invalid(const struct emul_insn *in)
 	return in->map == 1 && (in->op == 0x0B || in->op == 0xB9 || in->op == 0xFF);
 }
 
+/* x87 registers between the FXSAVE image (ST(i) relative to TOP, abridged
+ * tag byte: SDM vol. 1, 10.5.1) and unicorn (physical registers R0-R7, full
+ * tag word).  Only for x87 instructions: every other kind leaves them. */
+struct fp80 {
+	uint64_t mantissa;
+	uint16_t exponent;
+} __attribute__((packed));
+
+static uc_err x87_load(uc_engine *uc, const uint8_t *a)
+{
+	uint16_t fcw, fsw;
+	memcpy(&fcw, a + FXSAVE_FCW, 2);
+	memcpy(&fsw, a + FXSAVE_FSW, 2);
+	uint64_t cw = fcw, sw = fsw, tag = 0;
+	unsigned top = (fsw >> 11) & 7;
+	for (unsigned i = 0; i < 8; i++)
+		if (!(a[FXSAVE_FTW] & (1u << i)))
+			tag |= 3ULL << (2 * i); /* empty */
+	uc_err err = uc_reg_write(uc, UC_X86_REG_FPCW, &cw);
+	if (!err)
+		err = uc_reg_write(uc, UC_X86_REG_FPSW, &sw);
+	if (!err)
+		err = uc_reg_write(uc, UC_X86_REG_FPTAG, &tag);
+	for (unsigned j = 0; j < 8 && !err; j++) {
+		struct fp80 f;
+		memcpy(&f, a + FXSAVE_ST0 + 16 * j, sizeof(f));
+		err = uc_reg_write(uc, UC_X86_REG_FP0 + (int)((top + j) & 7), &f);
+	}
+	return err;
+}
+
+static bool x87_store(uc_engine *uc, uint8_t *a)
+{
+	uint64_t cw = 0, sw = 0, tag = 0;
+	uc_reg_read(uc, UC_X86_REG_FPCW, &cw);
+	uc_reg_read(uc, UC_X86_REG_FPSW, &sw);
+	uc_reg_read(uc, UC_X86_REG_FPTAG, &tag);
+	uint8_t img[FXSAVE_ST0 + 128];
+	memcpy(img, a, sizeof(img));
+	uint16_t fcw = (uint16_t)cw, fsw = (uint16_t)sw;
+	memcpy(img + FXSAVE_FCW, &fcw, 2);
+	memcpy(img + FXSAVE_FSW, &fsw, 2);
+	uint8_t ftw = 0;
+	for (unsigned i = 0; i < 8; i++)
+		if (((tag >> (2 * i)) & 3) != 3)
+			ftw |= (uint8_t)(1u << i);
+	img[FXSAVE_FTW] = ftw;
+	unsigned top = (fsw >> 11) & 7;
+	for (unsigned j = 0; j < 8; j++) {
+		struct fp80 f = { 0, 0 };
+		uc_reg_read(uc, UC_X86_REG_FP0 + (int)((top + j) & 7), &f);
+		memcpy(img + FXSAVE_ST0 + 16 * j, &f, sizeof(f));
+	}
+	if (memcmp(img, a, sizeof(img)) == 0)
+		return false;
+	memcpy(a, img, sizeof(img));
+	return true;
+}
+
+static bool is_x87(const struct emul_insn *insn)
+{
+	enum emul_kind k = emul_classify(insn);
+	return k == EMUL_KIND_X87 || k == EMUL_KIND_FWAIT;
+}
+
 static int set_state(struct emul_engine *e, struct uc_inst *in, const struct emul_vcpu *v,
-		     unsigned nxmm)
+		     const struct emul_insn *insn, unsigned nxmm)
 {
 	const struct cpu_state *s = &v->cpu;
 	uc_engine *uc = in->uc;
@@ -533,6 +598,8 @@ static int set_state(struct emul_engine *e, struct uc_inst *in, const struct emu
 	memcpy(&mxcsr, v->xsave + FXSAVE_MXCSR, 4);
 	if (!err)
 		err = uc_reg_write(uc, UC_X86_REG_MXCSR, &mxcsr);
+	if (!err && is_x87(insn))
+		err = x87_load(uc, v->xsave);
 	return err ? -1 : 0;
 }
 
@@ -583,11 +650,18 @@ static void get_state(struct emul_engine *e, struct uc_inst *in, struct emul_vcp
 		memcpy(v->xsave + FXSAVE_MXCSR, &mxcsr, 4);
 		v->changed |= EMUL_CHANGED_FPU;
 	}
-	if (v->changed & EMUL_CHANGED_FPU) {
-		/* The SSE component is in use now (XINUSE, SDM 13.6). */
+	uint64_t inuse = 0;
+	if (v->changed & EMUL_CHANGED_FPU)
+		inuse |= XCR0_SSE;
+	if (is_x87(insn) && x87_store(uc, v->xsave)) {
+		v->changed |= EMUL_CHANGED_FPU;
+		inuse |= XCR0_X87;
+	}
+	if (inuse) {
+		/* Those components are in use now (XINUSE, SDM 13.6). */
 		uint64_t bv;
 		memcpy(&bv, v->xsave + XSAVE_HDR_OFF, 8);
-		bv |= XCR0_SSE;
+		bv |= inuse;
 		memcpy(v->xsave + XSAVE_HDR_OFF, &bv, 8);
 	}
 }
@@ -647,7 +721,7 @@ void emul_engine_run(struct emul_engine *e, struct guest_mem *m, struct emul_vcp
 
 	pages_revalidate(e, in);
 	code_check(in, insn, start);
-	if (set_state(e, in, v, nxmm) < 0) {
+	if (set_state(e, in, v, insn, nxmm) < 0) {
 		in->segs_valid = false;
 		return unsupported(r, "unicorn refused the vCPU state (segments or registers)");
 	}
@@ -678,10 +752,19 @@ void emul_engine_run(struct emul_engine *e, struct guest_mem *m, struct emul_vcp
 	}
 	if (err != UC_ERR_OK)
 		return unsupported(r, "unicorn: %s", uc_strerror(err));
-	uint64_t rip_before = s->rip;
+	uint64_t rip_before = s->rip, rcx_before = s->gpr[CPU_RCX];
 	get_state(e, in, v, insn, nxmm);
-	if (e->steps > EMUL_MAX_STEPS || v->cpu.rip == rip_before) {
-		v->changed = 0;
-		return unsupported(r, "the instruction did not finish (jump to itself or endless rep)");
-	}
+	if (v->cpu.rip != rip_before)
+		return;
+	/* A rep string instruction stopped after EMUL_MAX_STEPS iterations is
+	 * in a state the CPU itself leaves on an interrupt (RCX, RSI, RDI
+	 * advanced, RIP on the instruction): the guest resumes it. */
+	bool rep_string = insn->map == 0 && !insn->vex && (insn->pf3 || insn->pf2) &&
+			  ((insn->op >= 0xA4 && insn->op <= 0xA7) ||
+			   (insn->op >= 0xAA && insn->op <= 0xAF) ||
+			   (insn->op >= 0x6C && insn->op <= 0x6F));
+	if (rep_string && v->cpu.gpr[CPU_RCX] != rcx_before)
+		return;
+	v->changed = 0;
+	unsupported(r, "the instruction did not finish (a jump to itself?)");
 }

@@ -1,5 +1,6 @@
 /* handlers.c - the instructions unicorn 2.0.1 rejects whatever CPU model is
- * selected (popcnt, xsetbv, xgetbv and the XSAVE family), int3, and the
+ * selected (popcnt, xsetbv, xgetbv and the XSAVE family), int3, the two
+ * commonest completions of a Linux boot (clac/stac, cmpxchg16b), and the
  * guest-memory access through the guest's page tables they all share.
  *
  * References: Intel SDM vol. 1 ch. 13 "Managing state using the XSAVE feature
@@ -204,6 +205,65 @@ static void do_popcnt(struct guest_mem *m, struct emul_vcpu *v, const struct emu
 	done(v, in, r);
 }
 
+/* ---- clac / stac (0F 01 CA / CB): the commonest completions in a Linux boot
+ * (every exception entry and user access), so they skip unicorn: the
+ * registers travel through kvm_run and the completion costs a few us. */
+static void do_clac_stac(struct emul_vcpu *v, const struct emul_insn *in, bool set,
+			 struct emul_result *r)
+{
+	if (in->lock || emul_cpl(&v->cpu) != 0) /* SDM: #UD if CPL > 0 */
+		return set_exc(r, X86_VEC_UD, false, 0);
+	if (set)
+		v->cpu.rflags |= 1ULL << 18;
+	else
+		v->cpu.rflags &= ~(1ULL << 18);
+	done(v, in, r);
+}
+
+/* ---- cmpxchg16b / cmpxchg8b (0F C7 /1): one vCPU, stopped, so a read
+ * then a write through the page walk is the locked read-modify-write. */
+static void do_cmpxchg(struct guest_mem *m, struct emul_vcpu *v, const struct emul_insn *in,
+		       struct emul_result *r)
+{
+	struct cpu_state *s = &v->cpu;
+	bool wide = in->mode_bits == 64 && (in->rex & 8);
+	unsigned size = wide ? 16 : 8;
+	uint64_t la = emul_linear_addr(in, s);
+	if (wide && (la & 15)) /* cmpxchg16b needs a 16-byte aligned operand */
+		return set_exc(r, X86_VEC_GP, true, 0);
+	uint64_t old[2] = { 0, 0 };
+	if (emul_read_linear(m, v, la, old, size, CPU_ACCESS_WRITE, r) < 0)
+		return;
+	uint64_t mask = wide ? ~0ULL : 0xFFFFFFFFULL;
+	uint64_t lo = s->gpr[CPU_RAX] & mask, hi = s->gpr[CPU_RDX] & mask;
+	uint64_t mlo = wide ? old[0] : old[0] & 0xFFFFFFFFULL;
+	uint64_t mhi = wide ? old[1] : old[0] >> 32;
+	uint64_t nw[2];
+	bool eq = lo == mlo && hi == mhi;
+	if (eq) {
+		if (wide) {
+			nw[0] = s->gpr[CPU_RBX];
+			nw[1] = s->gpr[CPU_RCX];
+		} else {
+			nw[0] = (s->gpr[CPU_RBX] & 0xFFFFFFFFULL) | (s->gpr[CPU_RCX] << 32);
+		}
+	} else {
+		/* Failure writes the old value back (a locked RMW always writes). */
+		nw[0] = old[0];
+		nw[1] = old[1];
+	}
+	if (emul_write_linear(m, v, la, nw, size, r) < 0)
+		return;
+	if (eq) {
+		s->rflags |= X86_RFLAGS_ZF;
+	} else {
+		s->rflags &= ~X86_RFLAGS_ZF;
+		s->gpr[CPU_RAX] = mlo; /* 32-bit forms zero-extend, as all 32-bit writes */
+		s->gpr[CPU_RDX] = mhi;
+	}
+	done(v, in, r);
+}
+
 /* ---- XCR0 */
 static bool xcr0_valid(uint64_t val, uint64_t supported)
 {
@@ -284,6 +344,8 @@ static void xcomp_init(void)
 /* Offset of component i in an area of the given form. */
 static uint32_t xcomp_offset(unsigned i, bool compacted, uint64_t xcomp_bv)
 {
+	if (i >= 63)
+		return 0;
 	if (i < 2 || !compacted)
 		return xcomp[i].offset;
 	uint32_t off = XSAVE_LEGACY_SIZE + XSAVE_HDR_SIZE;
@@ -294,7 +356,7 @@ static uint32_t xcomp_offset(unsigned i, bool compacted, uint64_t xcomp_bv)
 			off = (off + 63) & ~63u;
 		off += xcomp[j].size;
 	}
-	if (xcomp[i].align64)
+	if (xcomp[i & 63].align64)
 		off = (off + 63) & ~63u;
 	return off;
 }
@@ -371,9 +433,15 @@ static void do_xsave_family(struct guest_mem *m, struct emul_vcpu *v, const stru
 		}
 		if (emul_read_linear(m, v, la, buf, ext, 0, r) < 0)
 			return;
+		/* MXCSR (SDM 13.8): the standard form loads it whenever RFBM
+		 * names SSE or AVX; the compacted form treats it as part of the
+		 * SSE component (loaded with it, else set to its init value). */
 		uint32_t mxcsr;
 		memcpy(&mxcsr, buf + FXSAVE_MXCSR, 4);
-		if ((rfbm & (XCR0_SSE | XCR0_AVX)) && (mxcsr & 0xFFFF0000u))
+		bool load_mxcsr = compacted ? (rfbm & XCR0_SSE) != 0 : (rfbm & (XCR0_SSE | XCR0_AVX)) != 0;
+		if (compacted && !(bv & XCR0_SSE))
+			mxcsr = MXCSR_DEFAULT;
+		if (load_mxcsr && (mxcsr & 0xFFFF0000u))
 			return set_exc(r, X86_VEC_GP, true, 0);
 		/* Everything checked: load. */
 		if (rfbm & XCR0_X87) {
@@ -390,7 +458,7 @@ static void do_xsave_family(struct guest_mem *m, struct emul_vcpu *v, const stru
 			else
 				memset(a + FXSAVE_XMM0, 0, 16 * nxmm);
 		}
-		if (rfbm & (XCR0_SSE | XCR0_AVX))
+		if (load_mxcsr)
 			memcpy(a + FXSAVE_MXCSR, &mxcsr, 4);
 		for (unsigned i = 2; i < 63; i++) {
 			if (!(rfbm & (1ULL << i)) || xcomp[i].size == 0)
@@ -468,6 +536,17 @@ bool emul_handle_own(struct guest_mem *m, struct emul_vcpu *v, const struct emul
 		return true;
 	case EMUL_KIND_XSETBV:
 		do_xsetbv(v, in, r);
+		return true;
+	case EMUL_KIND_CLAC:
+	case EMUL_KIND_STAC:
+		if (in->len == 0)
+			return false;
+		do_clac_stac(v, in, k == EMUL_KIND_STAC, r);
+		return true;
+	case EMUL_KIND_CMPXCHG16B:
+		if (in->len == 0 || in->mod == 3)
+			return false;
+		do_cmpxchg(m, v, in, r);
 		return true;
 	case EMUL_KIND_XGETBV:
 		do_xgetbv(v, in, r);

@@ -3,12 +3,15 @@
  * On hosts whose KVM runs ring-0 guest code through its instruction
  * emulator (kvm_pvm), instructions that emulator lacks end KVM_RUN with
  * KVM_EXIT_INTERNAL_ERROR / KVM_INTERNAL_ERROR_EMULATION.  Here the vCPU
- * state is read (KVM_GET_REGS/SREGS, KVM_GET_XSAVE or KVM_GET_FPU for the
- * XMM registers and MXCSR, KVM_GET_XCRS), the one instruction is completed
- * by src/emul/ against guest memory, and what it changed is written back
- * (KVM_SET_REGS, KVM_SET_XSAVE/FPU, KVM_SET_XCRS); an exception it raised
- * is injected with KVM_SET_VCPU_EVENTS so the guest's own handler runs.
- * KVM types stay in this file; src/emul/ sees struct emul_vcpu. */
+ * state is read (registers and segments from kvm_run's synced registers, or
+ * KVM_GET_REGS/SREGS before those are armed; KVM_GET_XSAVE or KVM_GET_FPU
+ * for the XMM/x87 registers and MXCSR and KVM_GET_XCRS, only for the kinds
+ * that use them), the one instruction is completed by src/emul/ against
+ * guest memory, and what it changed is written back (kvm_run's dirty
+ * registers or KVM_SET_REGS/SREGS, KVM_SET_XSAVE/FPU, KVM_SET_XCRS); an
+ * exception it raised is injected as a vCPU event (KVM_SET_VCPU_EVENTS or
+ * its synced copy) so the guest's own handler runs.  KVM types stay in this
+ * file; src/emul/ sees struct emul_vcpu. */
 #include <cpuid.h>
 #include <errno.h>
 #include <inttypes.h>
@@ -47,7 +50,8 @@ static struct vcpu_completion *completion_get(struct vcpu *v)
 {
 	if (v->completion)
 		return v->completion;
-	struct vcpu_completion *c = aligned_alloc(64, sizeof(*c));
+	/* 64-byte aligned for the XSAVE image inside (KVM copies it as is). */
+	struct vcpu_completion *c = aligned_alloc(64, (sizeof(*c) + 63) & ~(size_t)63);
 	if (!c)
 		return NULL;
 	memset(c, 0, sizeof(*c));

@@ -18,6 +18,19 @@ run_split() {
 	LOG=$(cat "$TMP/log")
 }
 logged() { printf '%s' "$LOG" | grep -qF -- "$1"; }
+# run_until SECS PATTERN ARGS...: OUT/LOG/RC as run_split; stops nobios
+# once PATTERN is on the console or in the -v log.
+run_until() {
+	local secs=$1 pat=$2; shift 2
+	"$NOBIOS" "$@" </dev/null >"$TMP/out" 2>"$TMP/log" &
+	local pid=$! t=0
+	while kill -0 "$pid" 2>/dev/null && [ "$t" -lt $((secs * 10)) ]; do
+		grep -qF -- "$pat" "$TMP/out" "$TMP/log" && break
+		sleep 0.1; t=$((t + 1))
+	done
+	kill "$pid" 2>/dev/null; wait "$pid"; RC=$?
+	OUT=$(cat "$TMP/out"); LOG=$(cat "$TMP/log")
+}
 
 if need_kvm bios-probe-hd bios-probe-hd-rw bios-probe-hd-snapshot bios-probe-floppy \
 	bios-forced-protocol bios-keyboard bios-int18 bios-trace; then
@@ -81,41 +94,28 @@ check bios-bad-floppy-size eval '[ "$RC" = 2 ]'
 # ---- Debian's bzImage through its 16-bit setup code and the pseudo-BIOS:
 # the setup code's own BIOS calls, then its first console line.
 if need_kvm bios-linux16 && need_corpus bios-linux16; then
-	run_split 60 --timeout 15 -v --boot-protocol linux16 "$CORPUS/linux/vmlinuz-cloud-amd64" \
+	run_until 60 "Probing EDD (edd=off to disable)... ok" -v --boot-protocol linux16 "$CORPUS/linux/vmlinuz-cloud-amd64" \
 		--initrd "$CORPUS/linux/initramfs-corpus.cpio.gz" \
 		--cmdline "console=ttyS0 earlyprintk=serial,ttyS0,115200 debug"
 	check bios-linux16 eval 'logged "bios: INT 15h AX=EC00" && logged "from 9000:" && logged "#3 [0x100000-" && has "early console in setup code"'
 fi
 
 # ---- syslinux 6.04 from the corpus: MBR, ldlinux.sys, its config, the
-# kernel and initrd read through INT 13h, then Linux's setup code (its own
-# BIOS calls: INT 15h EC00h is Linux's, syslinux never makes it).  The run
-# stops as soon as that is seen; the kernel itself takes minutes here.
-# run_until SECS PATTERN ARGS...: OUT/LOG/RC as run_split; stops nobios
-# once PATTERN is in the -v log.
-run_until() {
-	local secs=$1 pat=$2; shift 2
-	"$NOBIOS" "$@" </dev/null >"$TMP/out" 2>"$TMP/log" &
-	local pid=$! t=0
-	while kill -0 "$pid" 2>/dev/null && [ "$t" -lt $((secs * 10)) ]; do
-		grep -qF -- "$pat" "$TMP/log" && break
-		sleep 0.1; t=$((t + 1))
-	done
-	kill "$pid" 2>/dev/null; wait "$pid"; RC=$?
-	OUT=$(cat "$TMP/out"); LOG=$(cat "$TMP/log")
-}
+# kernel and initrd read through INT 13h, then Linux's setup code: its own
+# BIOS calls (INT 15h EC00h is Linux's, syslinux never makes it) and its first
+# console line.  The run stops there; the kernel itself takes minutes here.
 if need_kvm bios-syslinux-banner bios-syslinux-kernel && need_corpus bios-syslinux-banner bios-syslinux-kernel; then
 	IMG=$CORPUS/syslinux-linux-hdd.img
 	start=$(date +%s.%N)
-	run_until 240 "bios: INT 15h AX=EC00" -v --disk "$IMG,snapshot"
+	run_until 240 "Probing EDD (edd=off to disable)... ok" -v --disk "$IMG,snapshot"
 	secs=$(echo "$(date +%s.%N) - $start" | bc)
 	check bios-syslinux-banner has "SYSLINUX 6.04"
 	if has "CORPUS-SYSLINUX-CFG" || ! logged "instruction emulation failed"; then
-		check bios-syslinux-kernel eval 'has "CORPUS-SYSLINUX-CFG" && has "Loading /vmlinuz... ok" && has "Loading /initrd.gz...ok" && logged "bios: INT 15h AX=EC00"'
+		check bios-syslinux-kernel eval 'has "CORPUS-SYSLINUX-CFG" && has "Loading /vmlinuz... ok" && has "Loading /initrd.gz...ok" && logged "bios: INT 15h AX=EC00" && has "Probing EDD (edd=off to disable)... ok"'
 	else
 		# KVM's emulator (kvm_pvm) refuses an instruction of syslinux that
 		# nobios's completion engine (issue 6) did not finish either.
 		t_skip bios-syslinux-kernel "KVM's instruction emulator refused an instruction of syslinux (issue 6): $(printf '%s' "$LOG" | grep -m1 -A1 'instruction emulation failed' | tail -1)"
 	fi
-	echo "   syslinux to Linux's setup code: ${secs}s"
+	echo "   syslinux to Linux's first console line: ${secs}s"
 fi

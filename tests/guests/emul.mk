@@ -1,7 +1,7 @@
 # tests/guests/emul.mk - probe guests of instruction completion (issue 6):
 # emul64.elf (ring-0 long mode, entered at start64 by the elf64 format),
-# emul32.elf (multiboot, 32-bit protected mode), emul-refuse.elf (x87 in ring
-# 0, which nobios refuses to complete), and sse-guest.elf, a small C
+# emul32.elf (multiboot, 32-bit protected mode), emul-refuse.elf (AVX in ring
+# 0, which nobios cannot complete), and sse-guest.elf, a small C
 # kernel compiled with SSE whose checksum tests/boot/emul.sh compares with
 # the same C compiled for the host (sse-guest-host).
 EMUL_DIR   := tests/guests/emul

@@ -189,6 +189,12 @@ static void test_load_address(void **state)
 	o.relocatable = 0;
 	o.pref_address = 0x100000;
 	load_addr(&o, RAM, 1, 0x100000, 0x300000);
+	/* hostile pref_address: no wrap-around into a "fitting" range */
+	o.pref_address = 0xFFFFFFFFFFFFF000ull;
+	load_addr(&o, RAM, 0, 0, 0);
+	o = bz_fake_defaults();
+	o.pref_address = 0xFFFFFFFFFFE00000ull; /* aligned, relocatable: falls back */
+	load_addr(&o, RAM, 1, 0x200000, 0x400000);
 	/* old protocol without pref_address/init_size: 1 MiB aligned up, kernel size */
 	o = bz_fake_defaults();
 	o.version = 0x0209;

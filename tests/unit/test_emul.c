@@ -325,6 +325,20 @@ static void test_xsave_xrstor(void **st)
 	RUN(f, 0x0F, 0xAE, 0x2F);
 	assert_int_equal(f->r.status, EMUL_DONE);
 	assert_int_equal(f->v.xsave[FXSAVE_XMM0], 0x55);
+	/* compacted form (XCOMP_BV bit 63), SSE not in XSTATE_BV: XMM and
+	 * MXCSR get their init values */
+	uint32_t mx = 0x1F00;
+	memcpy(f->v.xsave + FXSAVE_MXCSR, &mx, 4);
+	mem_write64(&f->mem, PA_DATA + 0x40 + XSAVE_HDR_OFF, XCR0_X87);
+	mem_write64(&f->mem, PA_DATA + 0x40 + XSAVE_HDR_OFF + 8, XSTATE_COMPACTED | 3);
+	s->gpr[CPU_RAX] = 3;
+	s->rip = VA_CODE;
+	RUN(f, 0x48, 0x0F, 0xAE, 0x2F); /* xrstor64 [rdi] */
+	assert_int_equal(f->r.status, EMUL_DONE);
+	memcpy(&mx, f->v.xsave + FXSAVE_MXCSR, 4);
+	assert_int_equal(mx, MXCSR_DEFAULT);
+	assert_int_equal(f->v.xsave[FXSAVE_XMM0], 0);
+	mem_write64(&f->mem, PA_DATA + 0x40 + XSAVE_HDR_OFF + 8, 0);
 	/* XSTATE_BV naming a component outside XCR0: #GP; misaligned: #GP */
 	s->gpr[CPU_RAX] = ~0u;
 	mem_write64(&f->mem, PA_DATA + 0x40 + XSAVE_HDR_OFF, 7);
@@ -406,12 +420,47 @@ static void test_engine_sse(void **st)
 	assert_false(s->rflags & (1ULL << 18));
 	RUN(f, 0x0F, 0x01, 0xCB);
 	assert_true(s->rflags & (1ULL << 18));
-	/* ud2 is truly invalid: #UD */
+	/* VEX (AVX) is refused: unicorn would run it as legacy SSE */
 	rip = s->rip;
+	RUN(f, 0xC5, 0xF1, 0xEF, 0xC2); /* vpxor xmm0, xmm1, xmm2 */
+	assert_int_equal(f->r.status, EMUL_UNSUPPORTED);
+	assert_int_equal(f->r.kind, EMUL_KIND_AVX);
+	assert_int_equal(s->rip, rip);
+	/* a system instruction KVM would normally emulate: refused, not run
+	 * in unicorn with its effect dropped */
+	RUN(f, 0x0F, 0x22, 0xD8); /* mov cr3, rax */
+	assert_int_equal(f->r.status, EMUL_UNSUPPORTED);
+	assert_int_equal(s->rip, rip);
+	/* ud2 is truly invalid: #UD */
 	RUN(f, 0x0F, 0x0B);
 	assert_int_equal(f->r.status, EMUL_EXCEPTION);
 	assert_int_equal(f->r.exc.vector, X86_VEC_UD);
 	assert_int_equal(s->rip, rip);
+}
+
+/* ---- unicorn: x87 registers travel between the FXSAVE image and unicorn */
+static void test_engine_x87(void **st)
+{
+	struct fx *f = *st;
+	uint8_t *a = f->v.xsave;
+	uint16_t fcw = FCW_DEFAULT, fsw = 0;
+	memcpy(a + FXSAVE_FCW, &fcw, 2);
+	memcpy(a + FXSAVE_FSW, &fsw, 2);
+	a[FXSAVE_FTW] = 0; /* all empty */
+	RUN(f, 0xD9, 0xEB); /* fldpi */
+	assert_int_equal(f->r.status, EMUL_DONE);
+	assert_int_equal(f->r.kind, EMUL_KIND_X87);
+	assert_true(f->v.changed & EMUL_CHANGED_FPU);
+	RUN(f, 0xD9, 0xE8); /* fld1 */
+	RUN(f, 0xDE, 0xC1); /* faddp st(1), st */
+	assert_int_equal(f->r.status, EMUL_DONE);
+	/* the host's x87 computes the same */
+	uint8_t want[10];
+	__asm__ volatile("fldpi\n\tfld1\n\tfaddp\n\tfstpt %0" : "=m"(want));
+	memcpy(&fsw, a + FXSAVE_FSW, 2);
+	assert_int_equal((fsw >> 11) & 7, 7);      /* TOP: one value on the stack */
+	assert_int_equal(a[FXSAVE_FTW], 0x80);     /* physical R7 valid */
+	assert_memory_equal(a + FXSAVE_ST0, want, 10);
 }
 
 /* ---- unicorn: cmpxchg16b on a page mapped at another virtual address */
@@ -448,6 +497,34 @@ static void test_engine_cmpxchg16b(void **st)
 	assert_int_equal(lo, 0xAAAA);
 	/* the physical page is not visible at its own address as virtual */
 	assert_int_equal(f->ram[PA_DATA + 0x200], 0xAA);
+	/* a misaligned operand: #GP(0) */
+	s->gpr[CPU_RDI] = VA_DATA + 0x208;
+	RUN(f, 0xF0, 0x48, 0x0F, 0xC7, 0x0F);
+	assert_int_equal(f->r.status, EMUL_EXCEPTION);
+	assert_int_equal(f->r.exc.vector, X86_VEC_GP);
+	/* unicorn's cmpxchg16b (the fallback route) agrees, and its write hook
+	 * sets the leaf's Dirty bit */
+	mem_write64(&f->mem, PT + 8 * ((VA_DATA >> 12) & 511), PA_DATA | PTE_P | PTE_RW);
+	s->gpr[CPU_RDI] = VA_DATA + 0x200;
+	s->gpr[CPU_RAX] = 0xAAAA;
+	s->gpr[CPU_RDX] = 0xBBBB;
+	s->gpr[CPU_RBX] = 0x5555;
+	s->gpr[CPU_RCX] = 0x6666;
+	s->rip = VA_CODE;
+	static const uint8_t cx[] = { 0xF0, 0x48, 0x0F, 0xC7, 0x0F };
+	mem_copy_in(&f->mem, PA_CODE, cx, sizeof(cx));
+	struct emul_insn in;
+	assert_int_equal(emul_decode(&in, cx, sizeof(cx), 64), 0);
+	memset(&f->r, 0, sizeof(f->r));
+	emul_engine_run(f->eng, &f->mem, &f->v, &in, &f->r);
+	assert_int_equal(f->r.status, EMUL_DONE);
+	assert_int_equal(s->rip, VA_CODE + 5);
+	assert_true(s->rflags & X86_RFLAGS_ZF);
+	mem_read64(&f->mem, PA_DATA + 0x200, &lo);
+	mem_read64(&f->mem, PA_DATA + 0x208, &hi);
+	assert_int_equal(lo, 0x5555);
+	assert_int_equal(hi, 0x6666);
+	assert_true(pte_of(f, VA_DATA) & PTE_D);
 }
 
 /* ---- code that changed at the same address is retranslated */
@@ -468,6 +545,21 @@ static void test_engine_code_change(void **st)
 	RUN(f, 0x48, 0x01, 0xC8);
 	assert_int_equal(s->gpr[CPU_RAX], 8);
 	emul_engine_set_fresh(f->eng, false);
+	/* a jump to itself never finishes: refused, not a hang */
+	s->rip = VA_CODE;
+	RUN(f, 0xEB, 0xFE);
+	assert_int_equal(f->r.status, EMUL_UNSUPPORTED);
+	assert_int_equal(f->v.changed, 0);
+	/* rep stosb runs to its end */
+	s->rip = VA_CODE;
+	s->gpr[CPU_RCX] = 100;
+	s->gpr[CPU_RDI] = VA_DATA + 0x400;
+	s->gpr[CPU_RAX] = 0x7A;
+	RUN(f, 0xF3, 0xAA);
+	assert_int_equal(f->r.status, EMUL_DONE);
+	assert_int_equal(s->gpr[CPU_RCX], 0);
+	assert_int_equal(s->rip, VA_CODE + 2);
+	assert_int_equal(f->ram[PA_DATA + 0x400 + 99], 0x7A);
 }
 
 /* ---- pages stay mapped between completions: a changed translation or
@@ -557,6 +649,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_xsave_xrstor, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_int3, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_engine_sse, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_engine_x87, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_engine_cmpxchg16b, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_engine_code_change, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_engine_remap, setup, teardown),

@@ -451,27 +451,43 @@ static void test_misc(void)
 		puts_(NAME ": no SMAP in CPUID, clac/stac skipped\n");
 	}
 	__asm__ volatile("fninit\n\tfwait" ::: "memory");
+	/* x87 arithmetic: (1 + pi) * 1000000, rounded to nearest */
+	static volatile u32 million = 1000000;
+	static volatile u64 result;
+	__asm__ volatile("fldpi\n\tfld1\n\tfaddp\n\tfimull %0\n\tfistpll %1"
+			 : "+m"(million), "=m"(result)::"memory");
+	CHECK_EQ(result, 4141593);
 #if defined(__x86_64__)
 	/* rdsspq with CET off is a NOP: the register keeps its value */
 	u64 r = 0x1234;
 	__asm__ volatile(".byte 0xF3, 0x48, 0x0F, 0x1E, 0xC8" : "+a"(r));
 	CHECK_EQ(r, 0x1234);
 #endif
-	puts_(NAME ": clac/stac/fwait done\n");
+	puts_(NAME ": clac/stac/fwait/x87 done\n");
 }
 
 void probe_main(void);
 void probe_main(void)
 {
 #if defined(EMUL_REFUSE)
-	/* x87 arithmetic in ring 0: KVM's emulator refuses it on kvm_pvm and
-	 * nobios does not complete it either, so the guest must stop with the
-	 * decoded dump (tests/boot/emul.sh); a CPU that runs it reaches the
-	 * line below. */
+	/* AVX (VEX) in ring 0: KVM's emulator refuses it on kvm_pvm and unicorn
+	 * 2.0.1 runs VEX as legacy SSE (wrong results), so nobios refuses it and
+	 * the guest must stop with the decoded dump (tests/boot/emul.sh); a CPU
+	 * that runs it reaches the line below. */
 	setup_idt();
-	puts_(NAME ": x87 next\n");
-	__asm__ volatile("fninit\n\tfldpi\n\tfstp %%st(0)" ::: "memory");
-	puts_(NAME ": x87 ran\n");
+	u32 a, b, c, d;
+	cpuid(1, 0, &a, &b, &c, &d);
+	if ((c & (1u << 26)) && (c & (1u << 28))) {
+		uptr cr4;
+		__asm__ volatile("mov %%cr4, %0" : "=r"(cr4));
+		__asm__ volatile("mov %0, %%cr4" ::"r"(cr4 | (1u << 18)));
+		__asm__ volatile("xsetbv" ::"a"(7), "d"(0), "c"(0));
+		puts_(NAME ": avx next\n");
+		__asm__ volatile(".byte 0xC5, 0xF9, 0xEF, 0xC0" ::: "memory"); /* vpxor xmm0,xmm0,xmm0 */
+		puts_(NAME ": avx ran\n");
+	} else {
+		puts_(NAME ": no AVX\n");
+	}
 	probe_finish(NAME);
 #endif
 	puts_(NAME ": start\n");
