@@ -5,8 +5,10 @@ CFLAGS   ?= -O2 -g
 CFLAGS   += -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter -Wshadow \
             -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 -Wvla \
             -D_GNU_SOURCE -fno-strict-aliasing -Isrc -MMD -MP
-LIBS     := -llz4 -lz -llzma -lzstd -lbz2 -lunicorn -lpthread -lm
-TEST_LIBS := -lcmocka
+# libunicorn and the decompression libraries are dlopen()ed on first use
+# (src/emul/uc_dl.h, src/boot/decomp_dl.h); unit tests link the compressors.
+LIBS     := -lpthread -lm
+TEST_LIBS := -lcmocka -llz4 -lz -llzma -lzstd -lbz2
 
 SAN ?=
 ifeq ($(SAN),1)

@@ -13,17 +13,13 @@
  */
 #include "boot/decompress.h"
 
-#include <bzlib.h>
 #include <limits.h>
 #include <stdbool.h>
-#include <lz4.h>
-#include <lzma.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <zlib.h>
-#include <zstd.h>
 
+#include "boot/decomp_dl.h" /* the libraries, loaded on first use */
 #include "util/err.h"
 
 #define LZ4_LEGACY_MAGIC 0x184C2102u
@@ -244,7 +240,7 @@ static int dec_zstd(struct outbuf *o, const uint8_t *in, size_t inlen)
 static int dec_lz4(struct outbuf *o, const uint8_t *in, size_t inlen)
 {
 	size_t pos = 4; /* magic checked by detect */
-	size_t max_block = (size_t)LZ4_compressBound(LZ4_LEGACY_BLOCK);
+	size_t max_block = (size_t)LZ4_COMPRESSBOUND(LZ4_LEGACY_BLOCK);
 	bool any = false;
 	for (;;) {
 		size_t left = inlen - pos;
@@ -341,6 +337,15 @@ int decompress_buffer(const char *what, const uint8_t *in, size_t inlen, size_t 
 			      fmt == DECOMPRESS_UNKNOWN ? "unknown" : decompress_name(fmt));
 	if (limit == 0)
 		return nb_err("%s: no room for decompressed data", what);
+	static const enum decomp_lib lib_of[] = {
+		[DECOMPRESS_GZIP] = DECOMP_ZLIB, [DECOMPRESS_XZ] = DECOMP_LZMA,
+		[DECOMPRESS_LZMA] = DECOMP_LZMA, [DECOMPRESS_ZSTD] = DECOMP_ZSTD,
+		[DECOMPRESS_LZ4] = DECOMP_LZ4,   [DECOMPRESS_BZIP2] = DECOMP_BZ2,
+	};
+	if ((size_t)fmt < sizeof(lib_of) / sizeof(lib_of[0]) && decomp_dl_load(lib_of[fmt]) < 0) {
+		nb_err_prefix("%s", what);
+		return -1;
+	}
 
 	struct outbuf o = { .what = what, .limit = limit };
 	if (size_hint) {

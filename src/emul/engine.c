@@ -24,7 +24,7 @@
  *    parts into a scratch GDT page mapped only while the selectors load. */
 #include <stdlib.h>
 #include <string.h>
-#include <unicorn/unicorn.h>
+#include "emul/uc_dl.h" /* libunicorn, loaded on first use */
 
 #include "cpu/pagewalk.h"
 #include "emul/emul.h"
@@ -295,6 +295,8 @@ static void inst_close(struct uc_inst *in)
 static int inst_open(struct emul_engine *e, struct uc_inst *in, int which)
 {
 	uc_hook h;
+	if (uc_dl_load() < 0)
+		return -1;
 	uc_err err = uc_open(UC_ARCH_X86, which == UCM_64 ? UC_MODE_64 : UC_MODE_32, &in->uc);
 	if (err != UC_ERR_OK) {
 		in->uc = NULL;
