@@ -115,7 +115,7 @@ if need_kvm bios-syslinux-banner bios-syslinux-kernel && need_corpus bios-syslin
 	else
 		# KVM's emulator (kvm_pvm) refuses an instruction of syslinux that
 		# nobios's completion engine (issue 6) did not finish either.
-		t_skip bios-syslinux-kernel "KVM's instruction emulator refused an instruction of syslinux (issue 6): $(printf '%s' "$LOG" | grep -m1 -A1 'instruction emulation failed' | tail -1)"
+		t_fail bios-syslinux-kernel "KVM's instruction emulator refused an instruction of syslinux that nobios did not complete: $(printf '%s' "$LOG" | grep -m1 -A1 'instruction emulation failed' | tail -1)"
 	fi
 	echo "   syslinux to Linux's first console line: ${secs}s"
 fi
