@@ -141,20 +141,28 @@ void vcpu_kick(struct vcpu *v)
 /* The instruction bytes at the failure: from KVM's emulation-failure data
  * when it gives them, else from guest memory at CS.base + RIP when that is
  * through the guest's page tables. */
+/* The failing instruction's bytes as KVM reported them with an emulation
+ * failure (no ioctl needed); 0 when KVM gave none. */
+static int kvm_insn_bytes(const struct kvm_run *run, uint8_t *buf, int max)
+{
+	if (run->exit_reason != KVM_EXIT_INTERNAL_ERROR ||
+	    run->internal.suberror != KVM_INTERNAL_ERROR_EMULATION || run->internal.ndata < 2 ||
+	    !(run->emulation_failure.flags & KVM_INTERNAL_ERROR_EMULATION_FLAG_INSTRUCTION_BYTES))
+		return 0;
+	int n = run->emulation_failure.insn_size;
+	if (n > max)
+		n = max;
+	if (n > 15)
+		n = 15;
+	memcpy(buf, run->emulation_failure.insn_bytes, n);
+	return n;
+}
+
 static int insn_bytes(struct vcpu *v, const struct cpu_state *s, uint8_t *buf, int max)
 {
-	struct kvm_run *run = v->run;
-	if (run->exit_reason == KVM_EXIT_INTERNAL_ERROR &&
-	    run->internal.suberror == KVM_INTERNAL_ERROR_EMULATION && run->internal.ndata >= 2 &&
-	    (run->emulation_failure.flags & KVM_INTERNAL_ERROR_EMULATION_FLAG_INSTRUCTION_BYTES)) {
-		int n = run->emulation_failure.insn_size;
-		if (n > max)
-			n = max;
-		if (n > 15)
-			n = 15;
-		memcpy(buf, run->emulation_failure.insn_bytes, n);
+	int n = kvm_insn_bytes(v->run, buf, max);
+	if (n > 0)
 		return n;
-	}
 	/* Linear address of RIP; the walker handles paging off and on. */
 	uint64_t lin = s->cs.base + s->rip;
 	return (int)cpu_read_linear(&v->m->mem, s, lin, buf, (size_t)max);
@@ -217,31 +225,6 @@ static void handle_mmio(struct vcpu *v)
 		bus_mmio_write(&v->m->bus, run->mmio.phys_addr, run->mmio.data, len);
 	else
 		bus_mmio_read(&v->m->bus, run->mmio.phys_addr, run->mmio.data, len);
-}
-
-/* int3 in ring 0 ends in an emulation failure on emulating hosts: deliver
- * the #BP the CPU would have raised (a trap: the return RIP is past int3). */
-static int inject_bp(struct vcpu *v, struct cpu_state *s)
-{
-	struct kvm_vcpu_events ev;
-	if (ioctl(v->fd, KVM_GET_VCPU_EVENTS, &ev) < 0)
-		return nb_err_errno("KVM_GET_VCPU_EVENTS");
-	s->rip += 1;
-	struct kvm_regs r;
-	if (ioctl(v->fd, KVM_GET_REGS, &r) < 0)
-		return nb_err_errno("KVM_GET_REGS");
-	r.rip = s->rip;
-	if (ioctl(v->fd, KVM_SET_REGS, &r) < 0)
-		return nb_err_errno("KVM_SET_REGS");
-	ev.exception.injected = 1;
-	ev.exception.nr = 3;
-	ev.exception.has_error_code = 0;
-	ev.exception.error_code = 0;
-	ev.flags = 0;
-	if (ioctl(v->fd, KVM_SET_VCPU_EVENTS, &ev) < 0)
-		return nb_err_errno("KVM_SET_VCPU_EVENTS");
-	v->m->int3_injected++;
-	return 0;
 }
 
 static void fail(struct vcpu *v, struct machine_result *res, enum machine_stop kind,
@@ -384,19 +367,22 @@ static int run_loop(struct vcpu *v, struct machine_result *res, uint64_t deadlin
 				 res->stop == MACHINE_STOP_POWEROFF ? "power-off" : "reset");
 			return 0;
 		case KVM_EXIT_INTERNAL_ERROR: {
-			struct cpu_state s;
-			if (run->internal.suberror == KVM_INTERNAL_ERROR_EMULATION &&
-			    vcpu_get_state(v, &s) == 0) {
+			/* int3 in ring 0 is an emulation failure on emulating hosts.
+			 * A gdb stub's breakpoint goes to the stub; any other int3
+			 * is completed below like every refused instruction (#BP
+			 * injected, RIP past it).  The vCPU state is read only when
+			 * a stub exists and KVM did not report the bytes. */
+			if (m->gdb && run->internal.suberror == KVM_INTERNAL_ERROR_EMULATION) {
 				uint8_t b[16];
-				int n = insn_bytes(v, &s, b, 15);
+				struct cpu_state s;
+				int n = kvm_insn_bytes(run, b, 15);
+				if (n == 0 && vcpu_get_state(v, &s) == 0)
+					n = insn_bytes(v, &s, b, 15);
 				if (n >= 1 && b[0] == 0xCC) {
-					/* A gdb stub breakpoint (emulating hosts). */
 					int g = vcpu_gdb_hook(v, VCPU_GDB_INT3, res);
 					if (g < 0)
 						return 0;
 					if (g > 0)
-						continue;
-					if (inject_bp(v, &s) == 0)
 						continue;
 				}
 			}
