@@ -1,7 +1,9 @@
 /* nobios.h - the library API the front end, the tests and embedders drive.
  *
- *   machine_create()  KVM VM, RAM, devices
- *   machine_load()    boot format detection and loading through the seam
+ *   machine_create()  guest RAM (plain host memory; no KVM yet)
+ *   machine_load()    boot format detection and loading through the seam:
+ *                     every input file is opened and checked here
+ *   machine_start()   the KVM VM: RAM slots, irqchip, devices, vCPU, entry state
  *   machine_run()     run until the guest exits, stops or fails
  *   machine_destroy()
  */
@@ -67,6 +69,7 @@ struct machine;
 void machine_config_defaults(struct machine_config *cfg);
 int machine_create(struct machine **out, const struct machine_config *cfg);
 int machine_load(struct machine *m);
+int machine_start(struct machine *m);
 int machine_run(struct machine *m, struct machine_result *res);
 void machine_destroy(struct machine *m);
 /* Async-signal-safe: stop the guest at once and let machine_run return

@@ -1,17 +1,30 @@
 #!/bin/bash
-# tests/run.sh [slow] - run unit tests and boot tests; print one summary line
-# "N passed, N failed, N skipped".  Boot tests are tests/boot/*.sh (slow
-# ones tests/boot/slow/*.sh); each reports with t_pass/t_fail/t_skip from
-# tests/boot/lib.sh.  Exit 1 if anything failed.
+# tests/run.sh [all|unit|boot|svm|slow] - run the tests; print one summary
+# line "N passed, N failed, N skipped".  Exit 1 if anything failed.
+#
+#   all   (make check) unit tests and fuzz replay on this machine; the boot
+#         tests on this machine (their KVM tests SKIPPED loudly where there
+#         is no /dev/kvm), then the boot tests again inside the SVM test host
+#         (tests/svm/run), so every change is also tested on hardware-
+#         virtualization semantics.
+#   unit  unit tests and fuzz replay only
+#   boot  boot tests (tests/boot/*.sh) on this host only
+#   svm   boot tests in the SVM test host only (make check-svm)
+#   slow  tests/boot/slow/*.sh on this host (make check-slow)
+# Boot tests report with t_pass/t_fail/t_skip from tests/boot/lib.sh; each
+# result names its host.  SVM_TIMEOUT (seconds) limits the SVM pass.
 set -u
 cd "$(dirname "$0")/.."
 export BUILD=${BUILD:-build} CORPUS=${CORPUS:-build/corpus}
 export NOBIOS=$PWD/$BUILD/nobios
-RESULTS=$(mktemp); export RESULTS
-trap 'rm -f "$RESULTS"' EXIT
+# RESULTS may be handed in (the SVM pass writes its results into the tree).
+if [ -z "${RESULTS:-}" ]; then
+	RESULTS=$(mktemp); trap 'rm -f "$RESULTS"' EXIT
+fi
+export RESULTS
 mode=${1:-all}
 
-if [ "$mode" != slow ]; then
+run_unit() {
 	for t in "$BUILD"/tests/unit/test_*; do
 		[ -x "$t" ] || continue
 		name=$(basename "$t")
@@ -22,8 +35,8 @@ if [ "$mode" != slow ]; then
 		if [ $rc -ne 0 ] && [ "$f" = 0 ]; then f=1; fi
 		echo "unit $name: $p passed, $f failed"
 		[ "$f" != 0 ] && printf '%s\n' "$out" | grep -E 'FAIL|ERROR|error|Assert' | head -20
-		for _ in $(seq 1 "$p"); do echo pass >> "$RESULTS"; done
-		for _ in $(seq 1 "$f"); do echo fail >> "$RESULTS"; done
+		for _ in $(seq 1 "$p"); do echo "pass unit $name" >> "$RESULTS"; done
+		for _ in $(seq 1 "$f"); do echo "fail unit $name" >> "$RESULTS"; done
 	done
 	# Fuzz: replay the seeds and known crashers, then a fixed-seed run of
 	# new inputs (deterministic for a given binary).
@@ -31,29 +44,64 @@ if [ "$mode" != slow ]; then
 		if out=$(build-fuzz/fuzz_load -seed=1 -runs=${FUZZ_RUNS:-30000} -max_len=262144 \
 			-rss_limit_mb=4096 build-fuzz/seeds tests/fuzz/crashes 2>&1); then
 			echo "fuzz fuzz_load: passed ($(printf '%s\n' "$out" | grep -o 'Done [0-9]* runs.*' | tail -1))"
-			echo pass >> "$RESULTS"
+			echo "pass fuzz fuzz_load" >> "$RESULTS"
 		else
 			echo "FAIL fuzz fuzz_load:"; printf '%s\n' "$out" | grep -A15 -E 'ERROR|SUMMARY|runtime error' | head -40
-			echo fail >> "$RESULTS"
+			echo "fail fuzz fuzz_load" >> "$RESULTS"
 		fi
 	else
 		echo "SKIPPED fuzz: build-fuzz/fuzz_load not built (make fuzz-build; needs clang)"
-		echo skip >> "$RESULTS"
+		echo "skip fuzz fuzz_load" >> "$RESULTS"
 	fi
-	scripts=(tests/boot/*.sh)
-else
-	scripts=(tests/boot/slow/*.sh)
-fi
+}
 
-for s in "${scripts[@]}"; do
-	[ -f "$s" ] || continue
-	[ "$(basename "$s")" = lib.sh ] && continue
-	echo "== $s"
-	bash "$s" || { echo "FAIL $s: script exited $?"; echo fail >> "$RESULTS"; }
-done
+run_scripts() { # DIR
+	for s in "$1"/*.sh; do
+		[ -f "$s" ] || continue
+		[ "$(basename "$s")" = lib.sh ] && continue
+		echo "== $s"
+		local t0=$SECONDS
+		bash "$s" || { echo "FAIL $s: script exited $?"; echo "fail script $s" >> "$RESULTS"; }
+		echo "   ($((SECONDS - t0)) s)"
+	done
+}
+
+# The boot tests once more, inside the SVM test host; its results join ours.
+run_svm() {
+	mkdir -p "$BUILD"
+	local inner
+	inner=$(mktemp "$PWD/$BUILD/svm-results.XXXXXX")
+	echo "== SVM test host (tests/svm/run): boot tests on AMD SVM with nested paging"
+	local t0=$SECONDS
+	tests/svm/run --timeout "${SVM_TIMEOUT:-3000}" -e RESULTS="$inner" -- tests/run.sh boot
+	local rc=$?
+	cat "$inner" >> "$RESULTS"
+	rm -f "$inner"
+	echo "   (SVM test host: $((SECONDS - t0)) s, status $rc)"
+	# 0: all passed; 1: some failed (counted above); else the host itself failed.
+	if [ $rc != 0 ] && [ $rc != 1 ]; then
+		echo "FAIL SVM test host: status $rc (see above)"
+		echo "fail svm-test-host" >> "$RESULTS"
+	fi
+}
+
+case $mode in
+all) run_unit; run_scripts tests/boot; run_svm ;;
+unit) run_unit ;;
+boot) run_scripts tests/boot ;;
+svm) run_svm ;;
+slow) run_scripts tests/boot/slow ;;
+*) echo "usage: tests/run.sh [all|unit|boot|svm|slow]" >&2; exit 2 ;;
+esac
 
 p=$(grep -c '^pass' "$RESULTS"); f=$(grep -c '^fail' "$RESULTS"); k=$(grep -c '^skip' "$RESULTS")
 echo
+if [ "$mode" = all ] || [ "$mode" = svm ]; then
+	# per host: "[svm] 120 passed, 0 failed, 1 skipped"
+	awk '$2 ~ /^\[/ { n[$2 " " $1]++; h[$2] = 1 }
+		END { for (k in h) printf "  %-10s %d passed, %d failed, %d skipped\n", k,
+			n[k " pass"], n[k " fail"], n[k " skip"] }' "$RESULTS" | sort
+fi
 [ "$k" != 0 ] && echo "SKIPPED: $k tests were skipped (see SKIPPED lines above)"
 echo "$p passed, $f failed, $k skipped"
 [ "$f" = 0 ]

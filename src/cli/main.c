@@ -1,5 +1,5 @@
 /* main.c - the `nobios` command line: parse flags into a machine_config, then
- * drive the library (machine_create / machine_load / machine_run).  Errors
+ * drive the library (machine_create / _load / _start / _run).  Errors
  * from the library are printed here, once, in one line. */
 #include <errno.h>
 #include <fcntl.h>
@@ -378,7 +378,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "nobios: %s\n", nb_errmsg());
 		return fail_status();
 	}
-	if (machine_load(m) < 0) {
+	if (machine_load(m) < 0 || machine_start(m) < 0) {
 		fprintf(stderr, "nobios: %s\n", nb_errmsg());
 		int st = fail_status();
 		machine_destroy(m);

@@ -11,6 +11,7 @@
 
 #include "debug/gdbstub.h"
 #include "debug/timeline.h"
+#include "cpu/cpuid.h"
 #include "kvm/kvm.h"
 #include "mem/layout.h"
 #include "util/err.h"
@@ -134,8 +135,6 @@ static int setup_irqchip(struct machine *m)
 
 static int setup_memory(struct machine *m)
 {
-	if (mem_init(&m->mem, m->cfg.ram_size) < 0)
-		return -1;
 	struct kvm_userspace_memory_region low = {
 		.slot = 0, .guest_phys_addr = 0, .memory_size = m->mem.low_size,
 		.userspace_addr = (uintptr_t)m->mem.host,
@@ -184,6 +183,9 @@ int machine_create(struct machine **out, const struct machine_config *cfg)
 	*out = NULL;
 	if (cfg->cpus != 1)
 		return nb_err("--cpus %u: only 1 vCPU is supported so far", cfg->cpus);
+	if (cpuid_list_check(cfg->cpuid_mask, "--cpuid-mask") < 0 ||
+	    cpuid_list_check(cfg->cpuid_keep, "--cpuid-keep") < 0)
+		return -1;
 	struct machine *m = calloc(1, sizeof(*m));
 	if (!m)
 		return nb_err_internal("out of memory");
@@ -191,11 +193,10 @@ int machine_create(struct machine **out, const struct machine_config *cfg)
 	m->kvm_fd = m->vm_fd = -1;
 	m->vcpu.fd = -1;
 	pthread_mutex_init(&m->lock, NULL);
-	struct sigaction sa = { .sa_handler = sig_kick };
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGUSR1, &sa, NULL);
-	if (setup_vm(m) < 0 || setup_memory(m) < 0 || setup_irqchip(m) < 0 || setup_devices(m) < 0 ||
-	    vcpu_create(m, &m->vcpu, 0) < 0 || machine_gdb_setup(m) < 0) {
+	/* Guest RAM is plain host memory until machine_start hands it to KVM:
+	 * every input file is read and checked against it first, so a bad file
+	 * is reported the same way whether or not this host has /dev/kvm. */
+	if (mem_init(&m->mem, m->cfg.ram_size) < 0) {
 		machine_destroy(m);
 		return -1;
 	}
@@ -214,6 +215,17 @@ int machine_load(struct machine *m)
 	if (m->boot.decompress_ms > 0)
 		timeline_mark_detail("image decompressed", "%.1f ms on the host", m->boot.decompress_ms);
 	timeline_mark_detail("image read", "%s", m->boot.format ? m->boot.format : "?");
+	return 0;
+}
+
+int machine_start(struct machine *m)
+{
+	struct sigaction sa = { .sa_handler = sig_kick };
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGUSR1, &sa, NULL);
+	if (setup_vm(m) < 0 || setup_memory(m) < 0 || setup_irqchip(m) < 0 ||
+	    setup_devices(m) < 0 || vcpu_create(m, &m->vcpu, 0) < 0 || machine_gdb_setup(m) < 0)
+		return -1;
 	return vcpu_set_state(&m->vcpu, &m->entry);
 }
 

@@ -40,7 +40,7 @@ void vcpu_destroy(struct vcpu *v)
 	vcpu_complete_free(v);
 	if (v->run)
 		munmap(v->run, v->run_size);
-	if (v->fd > 0)
+	if (v->fd >= 0)
 		close(v->fd);
 	v->run = NULL;
 	v->fd = -1;

@@ -1,21 +1,55 @@
 # tests/boot/lib.sh - helpers for boot tests (sourced).
 #   t_pass NAME | t_fail NAME WHY | t_skip NAME WHY
 #   need_kvm NAME...      skip (loudly) the named tests when /dev/kvm is unusable
+#   runs_here NAME...     skip the named tests on a host tests/boot/host-limits lists them for
 #   need_corpus NAME...   skip when the corpus is missing
 #   run_nobios SECS ARGS... run nobios with a time limit; sets OUT (stdout+stderr) and RC
+# Every result line names the host it ran on: [svm] in the SVM test host
+# (tests/svm/run), else [kvm_pvm], [vmx], [svm-hw] or [native] (no KVM).
 : "${RESULTS:?run through tests/run.sh}"
 NOBIOS=${NOBIOS:-build/nobios}
 GUESTS=${GUESTS:-$BUILD/guests}
-
-t_pass() { echo "PASS $1"; echo "pass $1" >> "$RESULTS"; }
-t_fail() { echo "FAIL $1: $2"; echo "fail $1" >> "$RESULTS"; }
-t_skip() { echo "SKIPPED $1: $2"; echo "skip $1" >> "$RESULTS"; }
+LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
 have_kvm() { [ -r /dev/kvm ] && [ -w /dev/kvm ]; }
+# The kind of host, as tests/boot/host-limits names them.
+host_kind() {
+	if [ "${NOBIOS_TEST_HOST:-}" = svm ]; then echo svm
+	elif ! have_kvm; then echo native
+	elif [ -e /sys/module/kvm_pvm ]; then echo kvm_pvm
+	elif grep -qw vmx /proc/cpuinfo; then echo vmx
+	else echo svm-hw
+	fi
+}
+HOST_KIND=${HOST_KIND:-$(host_kind)}
+# Hosts where guest code runs in hardware (VMX/SVM, or the SVM test host's
+# emulated SVM): a Linux boot to userspace takes seconds, not minutes.
+hw_virt_host() { [ "$HOST_KIND" = svm ] || [ "$HOST_KIND" = vmx ] || [ "$HOST_KIND" = svm-hw ]; }
+
+t_pass() { echo "PASS [$HOST_KIND] $1"; echo "pass [$HOST_KIND] $1" >> "$RESULTS"; }
+t_fail() { echo "FAIL [$HOST_KIND] $1: $2"; echo "fail [$HOST_KIND] $1" >> "$RESULTS"; }
+t_skip() { echo "SKIPPED [$HOST_KIND] $1: $2"; echo "skip [$HOST_KIND] $1" >> "$RESULTS"; }
+
 # need_kvm NAME...: returns 1 (after recording SKIPPED) when there is no KVM.
 need_kvm() {
 	have_kvm && return 0
-	for n in "$@"; do t_skip "$n" "no usable /dev/kvm on this machine"; done
+	for n in "$@"; do
+		t_skip "$n" "no usable /dev/kvm on this machine (the SVM test host pass runs it)"
+	done
+	return 1
+}
+
+# runs_here NAME...: returns 1 (after recording SKIPPED with the reason) when
+# tests/boot/host-limits lists any of the named tests for this host kind.
+runs_here() {
+	local n why limited=0
+	for n in "$@"; do
+		why=$(awk -v h="$HOST_KIND" -v t="$n" '!/^#/ && $1 == h && $2 == t {
+			$1 = ""; $2 = ""; sub(/^ +/, ""); print; exit }' "$LIB_DIR/host-limits")
+		[ -n "$why" ] && limited=1 && break
+	done
+	[ $limited = 0 ] && return 0
+	for n in "$@"; do t_skip "$n" "not on this host ($HOST_KIND): $why"; done
 	return 1
 }
 need_corpus() {
