@@ -35,7 +35,7 @@ all: $(BIN) guests
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -c $< -o $@
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
 
 $(LIB): $(LIB_OBJ)
 	@rm -f $@
@@ -46,7 +46,7 @@ $(BIN): $(CLI_OBJ) $(LIB)
 
 $(BUILD)/tests/unit/%: tests/unit/%.c $(LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -Itests/unit $(LDFLAGS) -o $@ $< $(WHOLE) $(LIBS) $(TEST_LIBS)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -Itests/unit $(LDFLAGS) -o $@ $< $(WHOLE) $(LIBS) $(TEST_LIBS)
 
 unit: $(UNIT_BIN)
 
@@ -97,6 +97,58 @@ lint:
 	  --suppress=missingIncludeSystem -Isrc $(SRC)
 	clang-tidy --quiet $(SRC) -- $(filter-out -MMD -MP,$(CFLAGS))
 
+# Install, uninstall, release tarball (README "Install").  PREFIX and
+# DESTDIR as every GNU-style package: `make install PREFIX=/usr/local`, or a
+# staged install with DESTDIR=/tmp/root (debian/rules: PREFIX=/usr).  The
+# pseudo-BIOS firmware is linked into the binary, so there is no firmware
+# file; the demo guest is installed so that the README's first command works
+# from an installed copy.
+PREFIX      ?= /usr/local
+BINDIR      ?= $(PREFIX)/bin
+MANDIR      ?= $(PREFIX)/share/man
+DOCDIR      ?= $(PREFIX)/share/doc/nobios
+PKGLIBDIR   ?= $(PREFIX)/lib/nobios
+# bash-completion loads completions on demand from here (its pkg-config
+# completionsdir under PREFIX; /usr/local/share is on its default path)
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+INSTALL     ?= install
+NOBIOS_VERSION := $(shell sed -n 's/^\#define NOBIOS_VERSION "\(.*\)"/\1/p' src/nobios.h)
+INSTALLED   := $(BINDIR)/nobios $(MANDIR)/man1/nobios.1 $(BASHCOMPDIR)/nobios \
+               $(DOCDIR)/README.md $(PKGLIBDIR)/demo.bzImage
+
+install: $(BIN) $(BUILD)/guests/demo.bzImage
+	$(INSTALL) -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(BASHCOMPDIR) \
+	  $(DESTDIR)$(DOCDIR) $(DESTDIR)$(PKGLIBDIR)
+	$(INSTALL) -m 0755 $(BIN) $(DESTDIR)$(BINDIR)/nobios
+	$(INSTALL) -m 0644 doc/nobios.1 $(DESTDIR)$(MANDIR)/man1/nobios.1
+	$(INSTALL) -m 0644 completion/nobios $(DESTDIR)$(BASHCOMPDIR)/nobios
+	$(INSTALL) -m 0644 README.md $(DESTDIR)$(DOCDIR)/README.md
+	$(INSTALL) -m 0644 $(BUILD)/guests/demo.bzImage $(DESTDIR)$(PKGLIBDIR)/demo.bzImage
+
+# Removes what install put there, and the two directories that are nobios's
+# own; shared ones (bin, man1, completions) stay, as other packages use them.
+uninstall:
+	rm -f $(addprefix $(DESTDIR),$(INSTALLED))
+	-rmdir $(DESTDIR)$(DOCDIR) $(DESTDIR)$(PKGLIBDIR) 2>/dev/null
+
+# The release tarball $(BUILD)/nobios-VERSION.tar.gz: every file git
+# tracks or would track (not what .gitignore excludes), as in the working
+# tree; outside a git checkout, the tree minus build output.  Reproducible:
+# sorted, owner 0, mtime of the last commit (or SOURCE_DATE_EPOCH), gzip -n.
+DIST        := nobios-$(NOBIOS_VERSION)
+DIST_EPOCH  ?= $(or $(SOURCE_DATE_EPOCH),$(if $(wildcard .git),$(shell git log -1 --format=%ct 2>/dev/null)),0)
+dist:
+	@mkdir -p $(BUILD)
+	@if [ -e .git ]; then git ls-files -co --exclude-standard -z; \
+	else find . -path ./.git -prune -o -path './build*' -prune -o -type f -printf '%P\0'; \
+	fi | sort -z > $(BUILD)/dist.files
+	tar --null -T $(BUILD)/dist.files --sort=name --owner=0 --group=0 --numeric-owner \
+	  --mtime=@$(DIST_EPOCH) --transform 's,^,$(DIST)/,' -cf - | gzip -9n > $(BUILD)/$(DIST).tar.gz
+	@rm -f $(BUILD)/dist.files
+	@echo "$(BUILD)/$(DIST).tar.gz"
+
+.PHONY: install uninstall dist
+
 clean:
 	rm -rf build build-asan
 
@@ -107,6 +159,8 @@ help:
 	@echo "make check-slow full Linux boots (tens of minutes on emulating hosts)"
 	@echo "make bench      benchmarks against QEMU (bench/README.md)"
 	@echo "make corpus     third-party guests from ../shared/corpus/build.sh"
+	@echo "make install    PREFIX=/usr/local DESTDIR= (make uninstall undoes it)"
+	@echo "make dist       release tarball $(BUILD)/nobios-VERSION.tar.gz"
 
 .PHONY: all unit guests corpus fuzz-build check check-asan check-slow bench format lint clean help
 -include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d)

@@ -1,11 +1,14 @@
 #!/bin/sh
 # scripts/setup.sh - install what nobios needs to build, test and benchmark
 # on Debian 12 (run as root or with sudo available).  Idempotent.
+# debhelper and dpkg-dev build the .deb (tests/boot/package.sh); bash-completion
+# runs the completion test; man-db lets the install test find the man page.
 set -eu
 PKGS="build-essential make gcc nasm binutils python3 time gdb bc hyperfine
       libcmocka-dev liblz4-dev zlib1g-dev liblzma-dev libzstd-dev libbz2-dev libunicorn-dev
       clang libclang-rt-14-dev qemu-system-x86 mtools dosfstools syslinux syslinux-common cpio gzip lz4 xz-utils zstd
-      e2fsprogs fdisk coreutils faketime"
+      e2fsprogs fdisk coreutils faketime
+      debhelper dpkg-dev bash-completion man-db"
 SUDO=
 [ "$(id -u)" = 0 ] || SUDO=sudo
 missing=

@@ -23,6 +23,10 @@
 #define NB_EXIT_USAGE     2   /* bad usage or bad input file */
 #define NB_EXIT_INTERNAL  6   /* host/KVM failure */
 #define NB_EXIT_GUEST_FAULT 4 /* triple fault, entry failure, emulation failure, hang, timeout */
+/* A Linux guest panicked: it reset with the warm-boot flag that nobios's
+ * default reboot=k,panic_warm makes Linux set on a panic only
+ * (boot/linux_cmdline.h). */
+#define NB_EXIT_GUEST_PANIC 8
 /* nobios's own statuses are even; odd statuses belong to the guest: */
 /* Debug-exit port 0xF4: value v gives status (v << 1) | 1 (odd statuses). */
 
@@ -56,6 +60,7 @@ enum machine_stop {
 	MACHINE_STOP_TIMEOUT,
 	MACHINE_STOP_ERROR,      /* host-side error */
 	MACHINE_STOP_SIGNAL,     /* nobios got SIGTERM/SIGINT/SIGHUP: status 128 + signal */
+	MACHINE_STOP_PANIC,      /* a reset that was a Linux panic (NB_EXIT_GUEST_PANIC) */
 };
 
 struct machine_result {

@@ -13,6 +13,7 @@
 #include "boot/boot.h"
 #include "boot/bootparam.h"
 #include "boot/bzimage.h"
+#include "boot/linux_cmdline.h"
 #include "mem/layout.h"
 #include "util/err.h"
 
@@ -107,14 +108,11 @@ static int l16_load(struct boot_ctx *ctx, const struct boot_file *f)
 	size_t cmax = bz.hdr.cmdline_size ? (size_t)bz.hdr.cmdline_size + 1 : 256;
 	if (cmax > LAYOUT_EBDA - L16_CMDLINE)
 		cmax = LAYOUT_EBDA - L16_CMDLINE;
-	const char *cmdline = ctx->cfg->cmdline ? ctx->cfg->cmdline : "";
-	size_t clen = strlen(cmdline) + 1;
+	char *cmdline = NULL;
 	int r = -1;
-	if (clen > cmax) {
-		nb_err("--cmdline: command line is %zu bytes, linux16 allows at most %zu", clen - 1,
-		       cmax - 1);
+	if (boot_linux_cmdline(ctx, cmax, &cmdline) < 0)
 		goto fail;
-	}
+	size_t clen = strlen(cmdline) + 1;
 	if (mem_copy_in(m, L16_BASE, bz.data, bz.setup_size) < 0 ||
 	    mem_copy_in(m, L16_PM_ADDR, bz.pm, bz.pm_size) < 0 ||
 	    mem_copy_in(m, L16_CMDLINE, cmdline, clen) < 0 || l16_initrd(ctx, &bz) < 0)
@@ -143,8 +141,10 @@ static int l16_load(struct boot_ctx *ctx, const struct boot_file *f)
 			bz.setup_size, L16_BASE, bz.pm_size, L16_PM_ADDR, (uint64_t)L16_CMDLINE,
 			ctx->initrd_addr, ctx->initrd_size);
 	bios_set_active(b);
+	free(cmdline);
 	return 0;
 fail:
+	free(cmdline);
 	bios_fini(b);
 	free(b);
 	return r;

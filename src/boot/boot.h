@@ -58,6 +58,10 @@ struct boot_config {
 	struct boot_disk floppy;  /* --floppy */
 	const char *cache_dir;    /* host-decompression cache or NULL */
 	bool verbose;
+	/* Linux formats add console=ttyS0, panic=-1, reboot=k,panic_warm when
+	 * missing (boot/linux_cmdline.h); machine_config_defaults() sets it,
+	 * --no-default-cmdline clears it. */
+	bool linux_cmdline_defaults;
 };
 
 /* The seam.  A loader writes guest memory through `mem`, the entry state into
@@ -75,6 +79,9 @@ struct boot_ctx {
 	uint64_t initrd_addr, initrd_size;
 	bool needs_bios;        /* pseudo-BIOS must be installed */
 	double decompress_ms;   /* host decompression time, if any */
+	/* The loader added reboot=k,panic_warm: a reset with the warm-boot
+	 * flag set is a Linux panic (boot/linux_cmdline.h). */
+	bool linux_panic_flag;
 };
 
 struct boot_format {

@@ -27,6 +27,7 @@
 #include "boot/decompress.h"
 #include "boot/elf.h"
 #include "boot/kcache.h"
+#include "boot/linux_cmdline.h"
 #include "boot/zeropage.h"
 #include "mem/layout.h"
 #include "util/err.h"
@@ -232,9 +233,16 @@ static int put_boot_info(struct boot_ctx *ctx, const struct bzimage *b, uint64_t
 {
 	if (put_initrd(ctx, b) < 0)
 		return -1;
-	/* cmdline_size (2.06+) is the longest command line without its NUL */
+	/* cmdline_size (2.06+) is the longest command line without its NUL;
+	 * nobios's defaults (console=ttyS0 ...) go in front when missing */
 	uint64_t cmd;
-	if (boot_put_cmdline(ctx, ctx->cfg->cmdline, (size_t)b->hdr.cmdline_size + 1, &cmd) < 0)
+	size_t max = (size_t)b->hdr.cmdline_size + 1;
+	char *line;
+	if (boot_linux_cmdline(ctx, max, &line) < 0)
+		return -1;
+	int r = boot_put_cmdline(ctx, line, max, &cmd);
+	free(line);
+	if (r < 0)
 		return -1;
 	struct zeropage_args a = {
 		.cmd_line_ptr = cmd,

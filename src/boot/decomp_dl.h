@@ -39,6 +39,12 @@ extern struct decomp_dl decomp_dl;
 /* Load one library and resolve its functions; 0, or -1 with nb_err(). */
 int decomp_dl_load(enum decomp_lib lib);
 
+struct dl_probe;
+/* For `nobios --version -v`: ask the dynamic linker for each library
+ * (found or not, where, its version); fills up to max entries, returns how
+ * many.  Independent of decomp_dl_load()'s state. */
+unsigned decomp_dl_probe(struct dl_probe *out, unsigned max);
+
 #undef inflateInit2
 #define inflateInit2(strm, wb) decomp_dl.inflateInit2_((strm), (wb), ZLIB_VERSION, (int)sizeof(z_stream))
 #define inflate(...) decomp_dl.inflate(__VA_ARGS__)

@@ -7,10 +7,13 @@
  * EBX = start_info, CS/DS/ES/SS flat, TR a valid 32-bit TSS.
  * Detection order 20 (see multiboot.c for the whole order). */
 #include <inttypes.h>
+#include <stdbool.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "boot/boot.h"
 #include "boot/elf.h"
+#include "boot/linux_cmdline.h"
 #include "boot/multiboot.h"
 #include "boot/start_info.h"
 #include "mem/layout.h"
@@ -39,6 +42,24 @@ static int pvh_entry_of(const struct elf_image *e, uint64_t *entry, const char *
 	}
 	*entry = v;
 	return 1;
+}
+
+/* Is this PVH kernel Linux?  Linux's own notes say so: the Xen guest-OS
+ * note (XEN_ELFNOTE_GUEST_OS, type 6) reads "linux" in every kernel built
+ * with CONFIG_XEN (Debian's), and owner "Linux" notes (LINUX_ELFNOTE_BUILD_SALT,
+ * 0x100, init/version.c, Linux 4.19+) cover kernels built with PVH but
+ * without Xen.  Only then does the Linux default command line apply: a
+ * FreeBSD or OSv kernel must get the user's line unchanged. */
+#define XEN_ELFNOTE_GUEST_OS      6
+#define LINUX_ELFNOTE_BUILD_SALT  0x100
+static bool pvh_is_linux(const struct elf_image *e)
+{
+	const uint8_t *desc;
+	size_t len;
+	if (elf_find_note(e, XEN_ELFNOTE_OWNER, XEN_ELFNOTE_GUEST_OS, &desc, &len) == 1 &&
+	    len >= 5 && memcmp(desc, "linux", 5) == 0 && (len == 5 || desc[5] == 0))
+		return true;
+	return elf_find_note(e, "Linux", LINUX_ELFNOTE_BUILD_SALT, &desc, &len) == 1;
 }
 
 static int pvh_probe(const struct boot_file *f, char *why, size_t whylen)
@@ -146,8 +167,19 @@ static int pvh_load(struct boot_ctx *ctx, const struct boot_file *f)
 	if (direct_load_modules(ctx, 0x100000000ULL, &mods) < 0)
 		return -1;
 	uint64_t cmdline;
-	if (boot_put_cmdline(ctx, ctx->cfg->cmdline, LAYOUT_CMDLINE_MAX, &cmdline) < 0)
+	if (pvh_is_linux(&e)) {
+		/* Linux copies at most COMMAND_LINE_SIZE bytes and drops the rest
+		 * silently: refuse a longer line instead of losing its tail. */
+		char *line;
+		if (boot_linux_cmdline(ctx, LINUX_COMMAND_LINE_SIZE, &line) < 0)
+			return -1;
+		r = boot_put_cmdline(ctx, line, LINUX_COMMAND_LINE_SIZE, &cmdline);
+		free(line);
+		if (r < 0)
+			return -1;
+	} else if (boot_put_cmdline(ctx, ctx->cfg->cmdline, LAYOUT_CMDLINE_MAX, &cmdline) < 0) {
 		return -1;
+	}
 	if (pvh_build_start_info(ctx, LAYOUT_PVH_START_INFO, LAYOUT_PVH_SIZE, cmdline, &mods) < 0)
 		return -1;
 	direct_log_map(ctx, "pvh memmap");
@@ -179,6 +211,9 @@ static int pvh_inspect(const struct boot_file *f, FILE *out)
 	}
 	fprintf(out, "PVH note: XEN_ELFNOTE_PHYS32_ENTRY (owner \"Xen\", type 18) = 0x%" PRIx64 "\n",
 		entry);
+	if (pvh_is_linux(&e))
+		fprintf(out, "Linux: yes (its ELF notes say so): the default Linux command line "
+			"applies, at most %d bytes\n", LINUX_COMMAND_LINE_SIZE - 1);
 	direct_inspect_elf(f, out);
 	fprintf(out, "entry: 0x%" PRIx64 " in 32-bit protected mode (paging off, CR4=0), "
 		"EBX=hvm_start_info v1 at 0x%llx\n", entry,

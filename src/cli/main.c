@@ -9,18 +9,22 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cli/version.h"
 #include "nobios.h"
 #include "util/err.h"
 
 static const char usage_text[] =
 	"usage: nobios run [KERNEL] [options]     boot a kernel or disk image\n"
 	"       nobios inspect FILE [options]     say what FILE is and how it would boot\n"
-	"       nobios --help | --version\n"
+	"       nobios --help | --version [-v]\n"
 	"\n"
 	"Guest:\n"
 	"  KERNEL, --kernel FILE      kernel image (bzImage, PVH/multiboot ELF, ELF64)\n"
 	"  --initrd FILE              initial ramdisk (Linux, PVH module 0, multiboot module)\n"
-	"  --cmdline S, --append S    kernel command line\n"
+	"  --cmdline S, --append S    kernel command line; for Linux nobios adds console=ttyS0,\n"
+	"                             panic=-1 and reboot=k,panic_warm when missing (-v: and\n"
+	"                             earlyprintk=serial) and shows the result with -v\n"
+	"  --no-default-cmdline       pass the command line to Linux exactly as given\n"
 	"  --module FILE[,CMDLINE]    extra multiboot/PVH module (repeatable)\n"
 	"  --entry-symbol NAME        enter an ELF64 at symbol NAME in long mode (e.g. start64)\n"
 	"  --disk FILE[,rw|,snapshot] hard disk image (pseudo-BIOS INT 13h 0x80; OSv layout)\n"
@@ -43,7 +47,8 @@ static const char usage_text[] =
 	"\n"
 	"Exit status: 0 clean power-off or reset; (v << 1) | 1 when the guest writes v to\n"
 	"port 0xF4; 2 bad usage or bad input file; 4 guest fault (triple fault, entry failure,\n"
-	"emulation failure, hang, --timeout); 6 host or KVM error.\n";
+	"emulation failure, hang, --timeout); 6 host or KVM error; 8 Linux guest panicked\n"
+	"(with the default reboot=k,panic_warm).\n";
 
 static void usage_exit(FILE *out, int status)
 {
@@ -136,6 +141,7 @@ enum opt_id {
 	O_KERNEL, O_INITRD, O_CMDLINE, O_MODULE, O_ENTRY_SYMBOL, O_DISK, O_FLOPPY, O_PROTOCOL,
 	O_CACHE_DIR, O_MEMORY, O_CPUS, O_CPUID_MASK, O_CPUID_KEEP, O_TIMEOUT, O_VERBOSE,
 	O_TIMELINE, O_TIMELINE_JSON, O_DUMP, O_GDB, O_GDB_WAIT, O_HELP, O_VERSION,
+	O_NO_DEFAULT_CMDLINE,
 };
 
 struct opt {
@@ -167,6 +173,7 @@ static const struct opt opts[] = {
 	{ { "--gdb-wait" }, O_GDB_WAIT, false },
 	{ { "-h", "--help" }, O_HELP, false },
 	{ { "--version" }, O_VERSION, false },
+	{ { "--no-default-cmdline" }, O_NO_DEFAULT_CMDLINE, false },
 };
 
 static const struct opt *find_opt(const char *a, const char **inline_val)
@@ -189,6 +196,7 @@ static const struct opt *find_opt(const char *a, const char **inline_val)
 static void parse_args(int argc, char **argv, struct machine_config *cfg, const char **positional)
 {
 	struct boot_config *b = &cfg->boot;
+	bool version = false;
 	*positional = NULL;
 	for (int i = 0; i < argc; i++) {
 		char *a = argv[i];
@@ -248,9 +256,13 @@ static void parse_args(int argc, char **argv, struct machine_config *cfg, const 
 		case O_GDB: cfg->gdb_port = (int)parse_uint(flag, val, 65535); break;
 		case O_GDB_WAIT: cfg->gdb_wait = true; break;
 		case O_HELP: usage_exit(stdout, 0); break;
-		case O_VERSION: printf("nobios %s\n", NOBIOS_VERSION); exit(0);
+		case O_VERSION: version = true; break;
+		case O_NO_DEFAULT_CMDLINE: b->linux_cmdline_defaults = false; break;
 		}
 	}
+	/* after the loop, so `--version -v` and `-v --version` agree */
+	if (version)
+		exit(cli_print_version(stdout, cfg->verbose));
 	if (cfg->gdb_wait && !cfg->gdb_port)
 		bad("--gdb-wait needs --gdb PORT");
 }
@@ -322,11 +334,7 @@ int main(int argc, char **argv)
 	if (cmd[0] == '-') { /* `nobios --kernel X ...` means run */
 		if (strcmp(cmd, "-h") == 0 || strcmp(cmd, "--help") == 0)
 			usage_exit(stdout, 0);
-		if (strcmp(cmd, "--version") == 0) {
-			printf("nobios %s\n", NOBIOS_VERSION);
-			return 0;
-		}
-		cmd = "run";
+		cmd = "run"; /* --version is handled while parsing: it may have -v */
 		first = 1;
 	} else if (strcmp(cmd, "help") == 0) {
 		usage_exit(stdout, 0);
@@ -395,7 +403,8 @@ int main(int argc, char **argv)
 		return res.status ? res.status : NB_EXIT_INTERNAL;
 	}
 	/* Guest faults and timeouts already printed their cause with the dump. */
-	if (res.stop == MACHINE_STOP_ERROR || res.stop == MACHINE_STOP_SIGNAL)
+	if (res.stop == MACHINE_STOP_ERROR || res.stop == MACHINE_STOP_SIGNAL ||
+	    res.stop == MACHINE_STOP_PANIC)
 		fprintf(stderr, "nobios: %s\n", res.cause);
 	else if (cfg.verbose)
 		fprintf(stderr, "nobios: %s (exit status %d)\n", res.cause, res.status);

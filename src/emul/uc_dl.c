@@ -4,6 +4,7 @@
 #include <dlfcn.h>
 #include <pthread.h>
 
+#include "util/dlprobe.h"
 #include "util/err.h"
 
 struct uc_dl uc_dl;
@@ -53,4 +54,23 @@ int uc_dl_load(void)
 		return nb_err_internal("cannot load the instruction-completion engine: %s "
 				       "(install Debian's libunicorn2)", load_error);
 	return 0;
+}
+
+void uc_dl_probe(struct dl_probe *p)
+{
+	p->soname = UC_DL_SONAME;
+	p->package = "libunicorn2";
+	p->purpose = "completing instructions an emulating host's KVM refuses";
+	void *h = dl_probe_open(p);
+	if (!h)
+		return;
+	/* unicorn 2: (major << 24) | (minor << 16) | (patch << 8) | extra */
+	unsigned (*ver)(unsigned *, unsigned *);
+	*(void **)&ver = dlsym(h, "uc_version");
+	if (ver) {
+		unsigned major = 0, minor = 0, v = ver(&major, &minor);
+		snprintf(p->version, sizeof(p->version), "%u.%u.%u", v >> 24, (v >> 16) & 0xFF,
+			 (v >> 8) & 0xFF);
+	}
+	dl_probe_close(h);
 }

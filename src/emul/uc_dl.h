@@ -31,6 +31,10 @@ extern struct uc_dl uc_dl;
  * Cheap after the first call. */
 int uc_dl_load(void);
 
+struct dl_probe;
+/* For `nobios --version -v`: is libunicorn there, where, which version. */
+void uc_dl_probe(struct dl_probe *p);
+
 #define uc_open(...) uc_dl.open(__VA_ARGS__)
 #define uc_close(...) uc_dl.close(__VA_ARGS__)
 #define uc_ctl(...) uc_dl.ctl(__VA_ARGS__)

@@ -9,6 +9,7 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+#include "boot/linux_cmdline.h"
 #include "debug/gdbstub.h"
 #include "debug/timeline.h"
 #include "cpu/cpuid.h"
@@ -23,6 +24,7 @@ void machine_config_defaults(struct machine_config *cfg)
 	cfg->cpus = 1;
 	cfg->console_in = -1;
 	cfg->console_out = STDOUT_FILENO;
+	cfg->boot.linux_cmdline_defaults = true;
 }
 
 void machine_request_stop(struct machine *m, enum machine_stop kind, int status, const char *msg)
@@ -229,6 +231,26 @@ int machine_start(struct machine *m)
 	return vcpu_set_state(&m->vcpu, &m->entry);
 }
 
+/* A reset of a Linux guest whose command line nobios gave
+ * reboot=k,panic_warm: Linux's emergency restart wrote its reboot mode to
+ * the BIOS warm-boot flag just before the i8042 reset, 0x1234 (warm) only on
+ * a panic, 0 (cold) on every other reboot.  Nothing else can tell the two
+ * apart, so any other guest's reset stays status 0. */
+static void machine_check_panic(struct machine *m, struct machine_result *res)
+{
+	uint16_t flag;
+	if (res->stop != MACHINE_STOP_RESET || !m->boot.linux_panic_flag ||
+	    mem_read16(&m->mem, LINUX_WARM_BOOT_FLAG_GPA, &flag) < 0 ||
+	    flag != LINUX_WARM_BOOT_MAGIC)
+		return;
+	res->stop = MACHINE_STOP_PANIC;
+	res->status = NB_EXIT_GUEST_PANIC;
+	snprintf(res->cause, sizeof(res->cause),
+		 "the guest kernel panicked (Linux reset with the warm-boot flag 0x%x at 0x%x "
+		 "that reboot=k,panic_warm sets on a panic)", LINUX_WARM_BOOT_MAGIC,
+		 LINUX_WARM_BOOT_FLAG_GPA);
+}
+
 int machine_run(struct machine *m, struct machine_result *res)
 {
 	memset(res, 0, sizeof(*res));
@@ -237,6 +259,8 @@ int machine_run(struct machine *m, struct machine_result *res)
 	machine_hang_watch_start(m); /* ends a guest asleep in hlt with IF=0 */
 	int r = vcpu_run_loop(&m->vcpu, res);
 	machine_hang_watch_stop(m);
+	if (r == 0)
+		machine_check_panic(m, res);
 	m->vcpu.started = false;
 	timeline_mark_detail("guest exit", "%s", res->cause);
 	if (m->gdb) /* tell a connected gdb the guest is gone */

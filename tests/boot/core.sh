@@ -27,8 +27,41 @@ usage_case cli-disk-rw-snapshot "rw and snapshot exclude each other" run --disk 
 
 run_nobios 10 --help
 check cli-help eval '[ "$RC" = 0 ] && has "Exit status" && has "--boot-protocol"'
+# --version: NOBIOS_VERSION, and "(git DESCRIBE)" when built in a git
+# checkout; DESCRIBE must name a commit of this repository
+want_version=$(sed -n 's/^#define NOBIOS_VERSION "\(.*\)"/\1/p' src/nobios.h)
 run_nobios 10 --version
-check cli-version eval '[ "$RC" = 0 ] && has "nobios "'
+version_ok() {
+	[ "$RC" = 0 ] && [ "$(printf '%s\n' "$OUT" | wc -l)" = 1 ] || return 1
+	local rest=${OUT#"nobios $want_version"}
+	[ "$rest" != "$OUT" ] || return 1
+	if [ -e .git ] && command -v git >/dev/null; then
+		[[ $rest =~ ^\ \(git\ ([A-Za-z0-9._+-]+)\)$ ]] || return 1
+		# git reads its own describe output (TAG-N-gHASH, HASH, TAG) back
+		git rev-parse -q --verify "${BASH_REMATCH[1]%-dirty}^{commit}" >/dev/null
+	else
+		[ -z "$rest" ]
+	fi
+}
+check cli-version version_ok
+# --version -v: every library nobios may dlopen(), found or not; each one
+# the dynamic linker knows (ldconfig) must be reported found, at a real file
+run_nobios 10 --version -v
+vv=$OUT
+lib_report_ok() {
+	[ "$RC" = 0 ] || return 1
+	local so line path
+	for so in libunicorn.so.2 libz.so.1 liblzma.so.5 libzstd.so.1 liblz4.so.1 libbz2.so.1.0; do
+		line=$(printf '%s\n' "$OUT" | grep -E "^  $so +(found|not found)") || { echo "  no line for $so"; return 1; }
+		if /sbin/ldconfig -p | grep -q "^[[:space:]]$so "; then
+			path=$(printf '%s' "$line" | sed -n 's/.* at \(\/[^ ]*\) (.*/\1/p')
+			[ -f "$path" ] || { echo "  $so: not reported found at a file: $line"; return 1; }
+		fi
+	done
+}
+check cli-version-verbose lib_report_ok
+run_nobios 10 -v --version
+check cli-version-verbose-any-order eval '[ "$RC" = 0 ] && [ "$OUT" = "$vv" ]'
 
 # --- bad input files: status 2 and the file's name in the message, whether
 # or not this machine has /dev/kvm (inputs are checked before KVM is opened)
@@ -41,16 +74,21 @@ head -c 5000 /dev/urandom > "$tmp/junk"
 usage_case not-a-kernel "$tmp/junk: not a bootable image" run "$tmp/junk"
 usage_case too-small-ram "too small" run "$DEMO" -m 1M
 
-need_kvm demo-boot demo-cmdline demo-e820 demo-timeout demo-debug-exit demo-qemu-spelling || exit 0
+need_kvm demo-boot demo-cmdline demo-e820 demo-timeout demo-debug-exit demo-qemu-spelling \
+	demo-no-default-cmdline || exit 0
 
 # --- the demo guest: README's first command
 run_nobios 30 run "$DEMO" --cmdline "hello from the host"
 check demo-boot eval '[ "$RC" = 0 ] && has "Hello from the nobios demo kernel" && has "Demo done"'
-check demo-cmdline has 'command line: "hello from the host"'
+# a bzImage is a Linux kernel to nobios: the default command line goes in front
+check demo-cmdline has 'command line: "console=ttyS0 panic=-1 reboot=k,panic_warm hello from the host"'
 check demo-e820 eval 'has "[mem 0x0-0x9fbff] usable" && has "[mem 0x9fc00-0x9ffff] reserved" &&
 	has "[mem 0xf0000-0xfffff] reserved" && has "[mem 0x100000-0xfffffff] usable"'
+run_nobios 30 run "$DEMO" --no-default-cmdline --cmdline "hello from the host"
+check demo-no-default-cmdline eval '[ "$RC" = 0 ] && has "command line: \"hello from the host\""'
 run_nobios 30 --kernel "$DEMO" --append "qemu spelling" -m 512
-check demo-qemu-spelling eval '[ "$RC" = 0 ] && has "command line: \"qemu spelling\"" &&
+check demo-qemu-spelling eval '[ "$RC" = 0 ] &&
+	has "command line: \"console=ttyS0 panic=-1 reboot=k,panic_warm qemu spelling\"" &&
 	has "[mem 0x100000-0x1fffffff] usable"'
 
 # --- a guest that never exits: --timeout ends it with status 4 and a dump

@@ -151,7 +151,7 @@ if need_kvm direct-linux-pvh && need_corpus direct-linux-pvh; then
 	# module 0 at the top of the 256 MiB, page aligned
 	start=$(printf '0x%08x' $(( (1 << 28) - ((size + 4095) / 4096 * 4096) )))
 	check direct-linux-pvh eval '[ "$RC" = stopped ] && has "Linux version 6.1" &&
-		has "Command line: earlyprintk=serial,ttyS0 console=ttyS0 noxsave" &&
+		has "Command line: panic=-1 reboot=k,panic_warm earlyprintk=serial,ttyS0 console=ttyS0 noxsave" &&
 		has "BIOS-e820: [mem 0x0000000000000000-0x000000000009fbff] usable" &&
 		has "BIOS-e820: [mem 0x000000000009fc00-" &&
 		has "BIOS-e820: [mem 0x0000000000100000-0x000000000fffffff] usable" &&

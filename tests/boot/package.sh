@@ -1,0 +1,126 @@
+#!/bin/bash
+# package.sh - the Debian package (issue 12), built the way a user builds it:
+# `make dist`, unpack, `dpkg-buildpackage -us -uc -b` (debhelper; its unit
+# tests run in dh_auto_test), then the .deb is unpacked into a scratch root
+# with `dpkg -x` and checked: its files, its declared dependencies (every
+# run-time library nobios finds must come from a package it Depends on or
+# Recommends), `nobios --version` (no git description in a package), and the
+# demo guest run from there (KVM).
+#
+# The build takes about a minute, so it runs once per `make check`, in the
+# host pass; the .deb is kept in $BUILD/deb/<sha256 of the dist tarball>/ and
+# the SVM test host pass checks that same package (tests/boot/host-limits:
+# building under TCG emulation would take many minutes).
+. "$(dirname "$0")/lib.sh"
+tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+T_BUILD="package-build"
+T_CHECK="package-contents package-depends package-libs-declared package-version package-manpage"
+T_KVM="package-demo"
+skip_all() { for n in $T_BUILD $T_CHECK $T_KVM; do t_skip "$n" "$1"; done; exit 0; }
+
+version=$(sed -n 's/^#define NOBIOS_VERSION "\(.*\)"/\1/p' src/nobios.h)
+debver=$(dpkg-parsechangelog -l debian/changelog -S Version 2>/dev/null)
+OUT="debian/changelog: ${debver:-?}, src/nobios.h: $version"; RC=0
+# the package's upstream version is nobios's own (0.1.0-1 for 0.1.0)
+if [ -n "$debver" ] && [ "${debver%-*}" = "$version" ]; then t_pass package-version-matches
+else t_fail package-version-matches "$OUT"; fi
+
+OUT=$(make --no-print-directory BUILD="$BUILD" dist 2>&1) || skip_all "make dist failed: $OUT"
+tarball=$BUILD/nobios-$version.tar.gz
+key=$(sha256sum < "$tarball" | cut -c1-16)
+debdir=$BUILD/deb/$key
+
+if runs_here $T_BUILD; then
+	missing=""
+	for tool in dpkg-buildpackage dh dpkg-checkbuilddeps; do
+		command -v $tool >/dev/null || missing="$missing $tool"
+	done
+	[ -n "$missing" ] && skip_all "missing$missing (scripts/setup.sh installs debhelper and dpkg-dev)"
+	tar -xzf "$tarball" -C "$tmp"
+	src=$tmp/nobios-$version
+	if ! deps=$(cd "$src" && dpkg-checkbuilddeps 2>&1); then
+		skip_all "build dependencies not installed: ${deps#*: } (scripts/setup.sh installs them)"
+	fi
+	start=$SECONDS
+	# as a user would: none of this test run's variables
+	(cd "$src" && env -u RESULTS -u NOBIOS -u BUILD -u CORPUS -u GUESTS -u HOST_KIND \
+		DEB_BUILD_OPTIONS="parallel=$(nproc)" dpkg-buildpackage -us -uc -b) > "$tmp/build.log" 2>&1
+	RC=$?
+	deb=$(ls "$tmp"/nobios_"$debver"_amd64.deb 2>/dev/null)
+	OUT=$(tail -15 "$tmp/build.log")
+	echo "   dpkg-buildpackage: status $RC in $((SECONDS - start)) s"
+	check package-build eval '[ "$RC" = 0 ] && [ -f "$deb" ] &&
+		grep -q "^[0-9]* passed, 0 failed" "$tmp/build.log"'
+	if [ -f "$deb" ]; then
+		rm -rf "$BUILD/deb"; mkdir -p "$debdir"
+		cp "$deb" "$debdir/"
+	fi
+fi
+
+deb=$(ls "$debdir"/nobios_*_amd64.deb 2>/dev/null | head -1)
+if [ -z "$deb" ]; then
+	for n in $T_CHECK $T_KVM; do
+		t_skip "$n" "no .deb built from these sources ($debdir): tests/boot/package.sh on a host that builds it (not the SVM test host) makes it"
+	done
+	exit 0
+fi
+root=$tmp/root
+dpkg -x "$deb" "$root"
+
+# --- what is in it
+want="./usr/bin/nobios
+./usr/lib/nobios/demo.bzImage
+./usr/share/bash-completion/completions/nobios
+./usr/share/doc/nobios/README.md.gz
+./usr/share/doc/nobios/changelog.Debian.gz
+./usr/share/doc/nobios/copyright
+./usr/share/man/man1/nobios.1.gz"
+got=$(dpkg-deb -c "$deb" | awk '$1 !~ /^d/ { print $6 }' | sort)
+OUT=$got; RC=0
+check package-contents eval '[ "$got" = "$want" ] && [ -x "$root/usr/bin/nobios" ]'
+OUT=$(zcat "$root/usr/share/man/man1/nobios.1.gz" | cmp - doc/nobios.1 2>&1); RC=$?
+check package-manpage eval '[ "$RC" = 0 ]'
+
+# --- what it declares
+depends=$(dpkg-deb -f "$deb" Depends)
+recommends=$(dpkg-deb -f "$deb" Recommends)
+OUT="Depends: $depends; Recommends: $recommends"; RC=0
+names() { printf '%s\n' "$1" | tr ',' '\n' | sed -E 's/^ *([^ (]+).*/\1/'; }
+deps_ok() {
+	local p
+	for p in libc6 zlib1g liblzma5 libzstd1 liblz4-1 libbz2-1.0; do
+		names "$depends" | grep -qx "$p" || return 1
+	done
+	names "$recommends" | grep -qx libunicorn2
+}
+check package-depends deps_ok
+echo "   Depends: $depends"
+echo "   Recommends: $recommends"
+
+# --- the packaged binary: its version, and its libraries' packages
+OUT=$("$root/usr/bin/nobios" --version 2>&1); RC=$?
+check package-version eval '[ "$RC" = 0 ] && [ "$OUT" = "nobios $version" ]'
+# every library it finds here is shipped by a package it declares; dpkg
+# knows a file by the path its package installed (/lib or /usr/lib)
+vv=$("$root/usr/bin/nobios" --version -v 2>&1)
+undeclared="" nfound=0
+while read -r so path; do
+	nfound=$((nfound + 1))
+	real=$(readlink -f "$path")
+	pkg=""
+	for p in "$path" "$real" "${path#/usr}" "/usr$path" "${real#/usr}" "/usr$real"; do
+		pkg=$(dpkg -S "$p" 2>/dev/null | head -1 | cut -d: -f1) && [ -n "$pkg" ] && break
+	done
+	if [ -z "$pkg" ] || ! { names "$depends"; names "$recommends"; } | grep -qx "$pkg"; then
+		undeclared="$undeclared $so(${pkg:-no package})"
+	fi
+done < <(printf '%s\n' "$vv" | sed -nE 's/^  ([^ ]+) +found .* at (\/[^ ]+) \(.*/\1 \2/p')
+OUT="found $nfound libraries; not declared:$undeclared"; RC=0
+check package-libs-declared eval '[ "$nfound" -ge 5 ] && [ -z "$undeclared" ]'
+
+# --- the demo guest from the scratch root
+if need_kvm $T_KVM; then
+	OUT=$(timeout -k 5 30 "$root/usr/bin/nobios" run "$root/usr/lib/nobios/demo.bzImage" \
+		--cmdline "from the package" </dev/null 2>&1); RC=$?
+	check package-demo eval '[ "$RC" = 0 ] && has "Demo done" && has "from the package\""'
+fi
