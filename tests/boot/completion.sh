@@ -22,23 +22,53 @@ BIN=$(cd "$(dirname "$NOBIOS")" && pwd)/$(basename "$NOBIOS")
 OUT=$(bash -n "$COMP" 2>&1); RC=$?
 check completion-syntax eval '[ "$RC" = 0 ]'
 
-# complete WORD...: the words of a command line whose last word is being
-# completed (may be ""), as bash would hand them to the completion function
-# (COMP_WORDS split at COMP_WORDBREAKS, so "--x=v" is "--x" "=" "v"; LINE
-# gives the line as typed when it is not the words joined by spaces);
-# prints COMPREPLY sorted, one per line.
-complete_words() {
-	LINE=${LINE:-} bash --norc --noprofile -c '
-		. "$1"; . "$2"; shift 2
-		COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1))
-		COMP_LINE=${LINE:-$*}; COMP_POINT=${#COMP_LINE}
-		_nobios "$1" "${COMP_WORDS[COMP_CWORD]}" "${COMP_WORDS[COMP_CWORD - 1]}"
-		printf "%s\n" "${COMPREPLY[@]}"' _ "$BC" "$COMP" "$@" 2>&1 | sort
+# Completion requests are queued and run in one bash that sources
+# bash-completion once (it costs seconds under the SVM test host's TCG).
+# queue ID LINE WORD...: the words of a command line whose last word is being
+# completed (may be ""), as bash hands them to the completion function
+# (COMP_WORDS split at COMP_WORDBREAKS, so "--x=v" is "--x" "=" "v"; LINE is
+# the line as typed, "" when it is the words joined by spaces).
+# run_queue: runs them in $tmp/files; reply ID: that request's COMPREPLY, sorted.
+Q=$tmp/queue
+: > "$Q"
+queue() {
+	local id=$1 line=$2; shift 2
+	{ printf 'c %q %q' "$id" "$line"; printf ' %q' "$@"; echo; } >> "$Q"
 }
+run_queue() {
+	(cd "$tmp/files" && bash --norc --noprofile -c '
+		. "$1"; . "$2"
+		c() {
+			local id=$1 line=$2; shift 2
+			COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1))
+			COMP_LINE=${line:-$*}; COMP_POINT=${#COMP_LINE}; COMPREPLY=()
+			_nobios "$1" "${COMP_WORDS[COMP_CWORD]}" "${COMP_WORDS[COMP_CWORD - 1]}"
+			echo "@@ $id"
+			[ ${#COMPREPLY[@]} = 0 ] || printf "%s\n" "${COMPREPLY[@]}" | sort
+		}
+		. "$3"' _ "$BC" "$COMP" "$Q" > "$tmp/replies" 2>&1)
+}
+reply() { awk -v id="$1" '/^@@ / { on = ($2 == id); next } on' "$tmp/replies"; }
 # same WANT GOT: newline-separated sets equal (order ignored)
 same() { [ "$(printf '%s\n' "$1" | grep . | sort -u)" = "$(printf '%s\n' "$2" | grep . | sort -u)" ]; }
 
-OUT=$(complete_words "$BIN" "")
+mkdir -p "$tmp/files/sub"
+: > "$tmp/files/vmlinuz"; : > "$tmp/files/initrd.img"
+queue subcommands "" "$BIN" ""
+queue flags "" "$BIN" run --
+queue protocols "" "$BIN" run --boot-protocol ""
+queue split "$BIN run --boot-protocol=mu" "$BIN" run --boot-protocol = mu
+queue files "" "$BIN" run --initrd "$tmp/files/"
+queue dirs "" "$BIN" run --cache-dir "$tmp/files/"
+queue memory "" "$BIN" run -m ""
+queue cmdline "" "$BIN" run --cmdline ""
+queue disk "" "$BIN" run --disk "$tmp/files/vmlinuz,"
+run_queue
+# a broken completion file shows as bash errors among the replies
+OUT=$(grep -v '^@@ ' "$tmp/replies" | grep -iE 'error|not found|command not found')
+[ -n "$OUT" ] && echo "  bash said: $OUT"
+
+OUT=$(reply subcommands)
 check completion-subcommands eval 'same "run
 inspect
 help" "$OUT"'
@@ -51,7 +81,7 @@ want_flags=$( { printf '%s\n' "$HELP" | grep -E '^  (-|KERNEL)' | sed 's/   .*//
 	grep -oE '(^ +|, )-{1,2}[a-z][a-z0-9-]*(\[=[a-z]+\])?' | sed -E 's/^(, | +)//' |
 	sed -E 's/^(.*)\[(=[a-z]+)\]$/\1\n\1\2/'
 	printf '%s\n' "$HELP" | grep -E '^(usage:)? +nobios ' | grep -oE -- '--[a-z][a-z-]*'; } | sort -u)
-OUT=$(complete_words "$BIN" run --)
+OUT=$(reply flags)
 got=$OUT
 check completion-flags eval 'same "$(printf "%s\n" "$want_flags" | grep -- "^--")" "$got" &&
 	printf "%s\n" "$got" | grep -qx -- --no-default-cmdline &&
@@ -72,7 +102,7 @@ check completion-flags-accepted eval '[ -z "$unknown" ]'
 # --boot-protocol: the names --help lists ...
 want_protos=$(printf '%s\n' "$HELP" | sed -n '/--boot-protocol/,/^  -/p' | sed 's/.*force a format://' |
 	grep -v -- '^  -' | tr ' ' '\n' | grep -E '^[a-z0-9]+$' | sort -u)
-OUT=$(complete_words "$BIN" run --boot-protocol "")
+OUT=$(reply protocols)
 protos=$OUT
 check completion-protocols eval 'same "$want_protos" "$protos" && [ "$(printf "%s\n" "$protos" | grep -c .)" -ge 10 ]'
 # ... are exactly the formats nobios has: inspect of a file no format takes
@@ -83,22 +113,20 @@ OUT="registry: $(echo $registry) / completion: $(echo $protos)"; RC=0
 check completion-protocols-registry eval '[ -n "$registry" ] && same "$registry" "$protos"'
 
 # --boot-protocol=mu<TAB>: bash-completion splits at '=' (_init_completion -s)
-OUT=$(LINE="$BIN run --boot-protocol=mu" complete_words "$BIN" run --boot-protocol = mu)
+OUT=$(reply split)
 check completion-split-value eval 'same "multiboot
 multiboot2" "$OUT"'
 
 # file and directory arguments
-mkdir -p "$tmp/files/sub"
-: > "$tmp/files/vmlinuz"; : > "$tmp/files/initrd.img"
-OUT=$(complete_words "$BIN" run --initrd "$tmp/files/")
+OUT=$(reply files)
 check completion-files eval 'same "$tmp/files/vmlinuz
 $tmp/files/initrd.img
 $tmp/files/sub" "$OUT"'
-OUT=$(complete_words "$BIN" run --cache-dir "$tmp/files/")
+OUT=$(reply dirs)
 check completion-dirs eval 'same "$tmp/files/sub" "$OUT"'
 # values only the user knows: nothing offered (not file names)
-OUT=$(cd "$tmp/files" && complete_words "$BIN" run -m ""; complete_words "$BIN" run --cmdline "")
+OUT=$(reply memory; reply cmdline)
 check completion-no-file-for-values eval '[ -z "$OUT" ]'
-OUT=$(complete_words "$BIN" run --disk "$tmp/files/vmlinuz,")
+OUT=$(reply disk)
 check completion-disk-options eval 'same "$tmp/files/vmlinuz,rw
 $tmp/files/vmlinuz,snapshot" "$OUT"'

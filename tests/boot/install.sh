@@ -59,6 +59,7 @@ install_case install-prefix /opt/nb
 	t_pass install-destdir-honoured
 
 # --- make dist ---------------------------------------------------------------
+runs_here dist-tarball dist-contents dist-reproducible || exit 0
 version=$(sed -n 's/^#define NOBIOS_VERSION "\(.*\)"/\1/p' src/nobios.h)
 OUT=$($MK dist 2>&1); RC=$?
 tarball=$BUILD/nobios-$version.tar.gz

@@ -18,44 +18,6 @@ tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 # The line -v reports: nobios: Linux command line (N of at most M bytes): "..."
 shown_line() { printf '%s\n' "$OUT" | sed -n 's/^nobios: Linux command line ([^)]*): "\(.*\)"$/\1/p'; }
 
-# --- -v shows the final line (no KVM needed) --------------------------------
-run_nobios 30 run "$DEMO" -v --cmdline "hello"
-check cmdline-verbose-shows-line eval \
-	'[ "$(shown_line)" = "console=ttyS0 earlyprintk=serial panic=-1 reboot=k,panic_warm hello" ] &&
-	 has "added in front: console=ttyS0 earlyprintk=serial panic=-1 reboot=k,panic_warm"'
-run_nobios 30 run "$DEMO" -v --cmdline "console=ttyS1 panic=3 reboot=t x"
-check cmdline-user-settings-kept eval '[ "$(shown_line)" = "console=ttyS1 panic=3 reboot=t x" ]'
-run_nobios 30 run "$DEMO" -v --no-default-cmdline --cmdline "exactly this"
-check cmdline-no-default eval '[ "$(shown_line)" = "exactly this" ] && has "no defaults added (--no-default-cmdline)"'
-# not Linux: a multiboot kernel's line is never touched; with KVM the probe
-# echoes what it got, then exits through port 0xF4 (0x21: status 67)
-run_nobios 30 run "$GUESTS/devices_probe.elf" -v --cmdline "action=exit-21"
-if have_kvm; then
-	check cmdline-not-linux-untouched eval '! has "Linux command line" && [ "$RC" = 67 ] &&
-		has "cmdline '"'"'action=exit-21'"'"'"'
-else
-	check cmdline-not-linux-untouched eval '! has "Linux command line" && ! has "console=ttyS0" &&
-		has "loaded as "'
-fi
-
-if need_corpus cmdline-debian-bzimage-verbose cmdline-debian-pvh-verbose; then
-	# Debian's real headers: cmdline_size 2047, Linux notes in the vmlinux
-	run_nobios 60 run "$DEBIAN" -v
-	check cmdline-debian-bzimage-verbose eval \
-		'[ "$(shown_line)" = "console=ttyS0 earlyprintk=serial panic=-1 reboot=k,panic_warm" ] &&
-		 has "of at most 2047 bytes"'
-	run_nobios 60 run "$VMLINUX" -v --cmdline "ro"
-	check cmdline-debian-pvh-verbose eval \
-		'has "loaded as pvh" && [ "$(shown_line)" = "console=ttyS0 earlyprintk=serial panic=-1 reboot=k,panic_warm ro" ]'
-fi
-
-# --- Debian's kernel under KVM with no --cmdline ------------------------------
-T_BOOT="linux-nocmdline-banner linux-nocmdline-userspace-reboot"
-T_PANIC="linux-panic-status"
-T_FORMATS="linux-nocmdline-pvh linux-nocmdline-linux16"
-need_kvm $T_BOOT $T_PANIC $T_FORMATS || exit 0
-need_corpus $T_BOOT $T_PANIC $T_FORMATS || exit 0
-
 # boot_until SECS PATTERN ARGS...: run nobios (stdout+stderr to a log) until
 # it exits or PATTERN appears on its console; OUT = the log, RC = its status
 # or "stopped" when the test ended it at PATTERN.
@@ -74,6 +36,47 @@ boot_until() {
 	[ -z "$RC" ] && { wait "$pid"; RC=$?; }
 	OUT=$(tr -d '\r' < "$log")
 }
+
+# --- -v shows the final line (no KVM needed) --------------------------------
+run_nobios 30 run "$DEMO" -v --cmdline "hello"
+check cmdline-verbose-shows-line eval \
+	'[ "$(shown_line)" = "console=ttyS0 earlyprintk=serial panic=-1 reboot=k,panic_warm hello" ] &&
+	 has "added in front: console=ttyS0 earlyprintk=serial panic=-1 reboot=k,panic_warm"'
+run_nobios 30 run "$DEMO" -v --cmdline "console=ttyS1 panic=3 reboot=t x"
+check cmdline-user-settings-kept eval '[ "$(shown_line)" = "console=ttyS1 panic=3 reboot=t x" ]'
+run_nobios 30 run "$DEMO" -v --no-default-cmdline --cmdline "exactly this"
+check cmdline-no-default eval '[ "$(shown_line)" = "exactly this" ] && has "no defaults added (--no-default-cmdline)"'
+# not Linux: a multiboot kernel's line is never touched; with KVM the probe
+# echoes what it got, then exits through port 0xF4 (21: status 43)
+run_nobios 30 run "$GUESTS/devices_probe.elf" -v --cmdline "action=exit-21"
+if have_kvm; then
+	check cmdline-not-linux-untouched eval '! has "Linux command line" && [ "$RC" = 43 ] &&
+		has "cmdline '"'"'action=exit-21'"'"'"'
+else
+	check cmdline-not-linux-untouched eval '! has "Linux command line" && ! has "console=ttyS0" &&
+		has "loaded as "'
+fi
+
+if need_corpus cmdline-debian-bzimage-verbose cmdline-debian-pvh-verbose; then
+	# Debian's real headers: cmdline_size 2047, Linux notes in the vmlinux.
+	# With KVM, stop once loading is done ("loaded as", after the line)
+	# instead of booting the kernel.
+	boot_until 60 ": loaded as " run "$DEBIAN" -v
+	check cmdline-debian-bzimage-verbose eval \
+		'[ "$(shown_line)" = "console=ttyS0 earlyprintk=serial panic=-1 reboot=k,panic_warm" ] &&
+		 has "of at most 2047 bytes"'
+	boot_until 60 ": loaded as " run "$VMLINUX" -v --cmdline "ro"
+	check cmdline-debian-pvh-verbose eval \
+		'has "loaded as pvh" && [ "$(shown_line)" = "console=ttyS0 earlyprintk=serial panic=-1 reboot=k,panic_warm ro" ]'
+fi
+
+# --- Debian's kernel under KVM with no --cmdline ------------------------------
+T_BOOT="linux-nocmdline-banner linux-nocmdline-userspace-reboot"
+T_PANIC="linux-panic-status"
+T_FORMATS="linux-nocmdline-pvh linux-nocmdline-linux16"
+need_kvm $T_BOOT $T_PANIC $T_FORMATS || exit 0
+need_corpus $T_BOOT $T_PANIC $T_FORMATS || exit 0
+
 cmdline_seen() { printf '%s\n' "$OUT" | sed -n 's/.*\] Command line: //p' | head -1; }
 
 if runs_here $T_BOOT; then
