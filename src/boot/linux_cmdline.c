@@ -103,11 +103,11 @@ int linux_cmdline_build(const char *user, bool defaults, bool verbose, size_t ma
 	bool console = linux_cmdline_has(user, "console=");
 	/* In priority order: a visible console first, then ending on a
 	 * panic, then the panic marker, then the early console. */
-	const struct { unsigned bit; const char *text; bool want; } cand[] = {
-		{ LINUX_CMDLINE_CONSOLE, "console=ttyS0", !console },
-		{ LINUX_CMDLINE_PANIC, "panic=-1", !linux_cmdline_has(user, "panic=") },
-		{ LINUX_CMDLINE_REBOOT, "reboot=k,panic_warm", !linux_cmdline_has(user, "reboot=") },
-		{ LINUX_CMDLINE_EARLYPRINTK, "earlyprintk=serial",
+	const struct { const char *text; unsigned bit; bool want; } cand[] = {
+		{ "console=ttyS0", LINUX_CMDLINE_CONSOLE, !console },
+		{ "panic=-1", LINUX_CMDLINE_PANIC, !linux_cmdline_has(user, "panic=") },
+		{ "reboot=k,panic_warm", LINUX_CMDLINE_REBOOT, !linux_cmdline_has(user, "reboot=") },
+		{ "earlyprintk=serial", LINUX_CMDLINE_EARLYPRINTK,
 		  verbose && !console && !linux_cmdline_has(user, "earlyprintk=") &&
 			  !linux_cmdline_has(user, "earlycon") },
 	};
