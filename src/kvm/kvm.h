@@ -21,8 +21,25 @@ struct hang_watch;
 /* What this host's KVM can and cannot do, detected once (kvm_host_detect). */
 struct kvm_host {
 	bool hw_virt;     /* the host CPU has VMX or SVM */
+	bool svm;         /* AMD SVM (kvm_amd) */
 	bool emulating;   /* ring-0/real-mode guest code runs in KVM's emulator (kvm_pvm) */
-	char desc[128];   /* one line for -v */
+	/* KVM reinitialises the vCPU at a triple fault before KVM_EXIT_SHUTDOWN
+	 * reaches user space (SVM: the VMCB is undefined after a SHUTDOWN
+	 * intercept), so the run loop keeps the state of every exit. */
+	bool shutdown_resets;
+	char desc[256];   /* one line for -v */
+};
+
+/* The vCPU's state as KVM copied it out at an exit (KVM_CAP_SYNC_REGS). */
+struct vcpu_snapshot {
+	struct kvm_regs regs;
+	struct kvm_sregs sregs;
+	struct kvm_vcpu_events events;
+	uint32_t exit_reason;
+	uint16_t port;        /* KVM_EXIT_IO */
+	uint8_t io_out;
+	uint64_t mmio_addr;   /* KVM_EXIT_MMIO */
+	uint64_t ns;          /* CLOCK_MONOTONIC at the exit */
 };
 
 struct vcpu {
@@ -34,6 +51,9 @@ struct vcpu {
 	pthread_t thread;
 	bool started;
 	struct vcpu_completion *completion; /* complete.c: engine and counts, created on first use */
+	bool sync_regs;                     /* KVM copies regs/sregs/events out at every exit */
+	bool have_last;
+	struct vcpu_snapshot last;          /* the state at the last exit (sync_regs only) */
 };
 
 #define MAX_DEVICES 32
@@ -93,7 +113,10 @@ void machine_request_stop(struct machine *m, enum machine_stop kind, int status,
  * --timeline report. */
 struct nb_stat;
 int kvm_stats_read(int fd, struct nb_stat *out, unsigned max);
-void vcpu_dump_extra(struct vcpu *v, FILE *out, const struct cpu_state *s);
+/* ev: the events that belong to s when s is a snapshot, NULL for the live
+ * state (then read from KVM, with the halt state). */
+void vcpu_dump_extra(struct vcpu *v, FILE *out, const struct cpu_state *s,
+		     const struct kvm_vcpu_events *ev);
 void machine_timeline_report(struct machine *m, const struct machine_result *res);
 void machine_hang_watch_start(struct machine *m);
 void machine_hang_watch_stop(struct machine *m);

@@ -1,9 +1,9 @@
 /* crash.S - probe guests that fail on purpose, for the decoded failure
  * dumps (tests/boot/crash.sh).  One variant per -D:
  *   CRASH_GDT   (64-bit, elf64)  lgdt of a 1-entry GDT, then reload DS
- *               -> #GP, no IDT -> triple fault
+ *               -> #GP, no IDT -> triple fault (a POST write just before)
  *   CRASH_GP    (64-bit, elf64)  read a non-canonical address, no IDT
- *               -> #GP -> #DF -> triple fault
+ *               -> #GP -> #DF -> triple fault (a POST write just before)
  *   CRASH_SPIN  (64-bit, elf64)  jmp . forever (--timeout catches it)
  *   CRASH_HLT   (64-bit, elf64)  cli; hlt: asleep for good
  *   CRASH_NOPAE (32-bit, multiboot) EFER.LME=1, CR4.PAE=0, set CR0.PG
@@ -51,9 +51,13 @@ start64:
 #if defined(CRASH_GDT)
 	lgdt tiny_gdt(%rip)
 	mov $0x18, %ax
+	/* A POST write just before the fault: an exit whose state the dump
+	 * can show where KVM resets the vCPU at the triple fault (SVM). */
+	out %al, $0x80
 	mov %ax, %ds             /* selector 0x18 beyond the GDT limit: #GP */
 #elif defined(CRASH_GP)
 	movabs $0x8000000000001000, %rax
+	out %al, $0x80           /* the last exit before the fault (see above) */
 	mov (%rax), %rax         /* non-canonical: #GP */
 #elif defined(CRASH_HLT)
 	/* Interrupts off, then hlt: nothing can wake the vCPU. */
