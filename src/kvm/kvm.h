@@ -68,6 +68,7 @@ struct machine {
 	struct { const struct device *dev; void *state; } devs[MAX_DEVICES];
 	unsigned ndevs;
 	struct vcpu vcpu;
+	struct platform plat;        /* planned in machine_create (boot/platform.h) */
 	struct cpu_state entry;      /* the loader's entry state */
 	struct boot_ctx boot;        /* what the loader reported */
 	/* stop requests from devices, timers and signals */
