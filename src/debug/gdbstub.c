@@ -66,6 +66,7 @@ static void take_connection(struct gdbstub *g, int c)
 	setsockopt(c, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	g->fd = c;
 	g->noack = false;
+	g->told_stepping = false;
 	g->in_len = g->in_pos = 0;
 }
 
@@ -395,6 +396,18 @@ enum gdb_resume gdbstub_stop(struct gdbstub *g, unsigned cpu, const struct gdb_s
 			continue;
 		}
 		gdb_arm_resume(g, lin);
+		if (g->soft_stepping && !g->stepping && !g->told_stepping) {
+			/* gdb prints O packets while it waits for the stop: say once
+			 * why this continue crawls, before anyone thinks it hung. */
+			static const char note[] =
+				"nobios: this host's KVM does not honour some of these breakpoints or "
+				"watchpoints: continuing by single steps (slow; `nobios -v` says why)\n";
+			char o[1 + 2 * sizeof(note)];
+			o[0] = 'O';
+			gdb_hex_encode(o + 1, (const uint8_t *)note, sizeof(note) - 1);
+			gdb_put_str(g, o);
+			g->told_stepping = true;
+		}
 		g->expect_stop = true;
 		set_running(g);
 		return GDB_RESUME;

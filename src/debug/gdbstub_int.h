@@ -92,6 +92,7 @@ struct gdbstub {
 	bool stepping_over;    /* our own step off a breakpoint at RIP */
 	struct gdb_bp *lifted; /* int3 taken out for that step */
 	bool soft_stepping;    /* the run single-steps for breakpoints/watchpoints */
+	bool told_stepping;    /* gdb's console heard why a continue is slow */
 };
 
 /* gdbstub.c: the cached vCPU state of the current stop. */

@@ -36,6 +36,15 @@ gdb_session() {
 $NB_OUT"; RC=$NB_RC
 }
 gdb_has() { printf '%s' "$GDB_OUT" | grep -qF -- "$1"; }
+# gdb's console says a continue is stepped exactly when -v said int3 is not
+# honoured (NB_OUT of a -v session).
+stepping_told_iff_no_int3() {
+	if printf '%s' "$NB_OUT" | grep -q "does not intercept int3"; then
+		gdb_has "continuing by single steps"
+	else
+		! gdb_has "continuing by single steps"
+	fi
+}
 
 # The brief's session: break, continue, print, stepi, info registers rip, detach.
 gdb_session -ex 'break debug_target' -ex continue -ex 'print probe_value' -ex 'print x' \
@@ -80,7 +89,8 @@ check gdb-many-breaks eval 'gdb_has "Breakpoint 1, probe_stage1 ()" && gdb_has "
 	gdb_has "Breakpoint 5, probe_stage5 ()" && gdb_has "\$5 = 1234" &&
 	gdb_has "Breakpoint 6, probe_stage6 ()" && gdb_has "\$6 = 12345" &&
 	gdb_has "[Inferior 1 (Remote target) exited with code 01]" && [ "$NB_RC" = 1 ] &&
-	printf "%s" "$NB_OUT" | grep -Eq "nobios: gdb: (this host.s KVM (does not )?intercepts? int3|emulating host)"'
+	printf "%s" "$NB_OUT" | grep -Eq "nobios: gdb: (this host.s KVM (does not )?intercepts? int3|emulating host)" &&
+	stepping_told_iff_no_int3'
 
 # Attach to a running guest (no --gdb-wait), continue, Ctrl-C, kill.
 port=$(free_port)

@@ -268,6 +268,23 @@ static void resume(const char *pkt)
 	assert_int_equal(sa_.r, GDB_RESUME);
 }
 
+/* The first stepped continue of a connection: gdb's console hears why it
+ * is slow (an O packet, hex text) before the stub lets the guest run. */
+static void resume_stepping_note(const char *pkt)
+{
+	static char b[1024];
+	char c;
+	send_pkt(pkt);
+	assert_int_equal(recv(cfd, &c, 1, 0), 1);
+	assert_int_equal(c, '+');
+	recv_pkt(b, sizeof(b));
+	assert_int_equal(b[0], 'O');
+	/* "nobios: this host's KVM ..." in hex */
+	assert_int_equal(strncmp(b + 1, "6e6f62696f733a", 14), 0);
+	pthread_join(th, NULL);
+	assert_int_equal(sa_.r, GDB_RESUME);
+}
+
 /* The guest stops and gdb must hear of it: returns the stop reply. */
 static char *stop_reported(struct gdbstub *g, struct gdb_stop why, char *b, size_t n)
 {
@@ -315,7 +332,7 @@ static void test_stepping_fallbacks(void **state)
 	assert_string_equal(xfer("Z1,100004,1", b, sizeof(b)), "OK");
 	assert_string_equal(xfer("Z3,200000,4", b, sizeof(b)), "E01"); /* reads are invisible */
 	assert_string_equal(xfer("Z2,200000,4", b, sizeof(b)), "OK");
-	resume("c");
+	resume_stepping_note("c");
 	assert_true(last_debug.enable && last_debug.single_step);
 	assert_false(last_debug.sw_bp || last_debug.hw_bp);
 
