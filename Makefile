@@ -70,11 +70,17 @@ $(CORPUS)/SHA256SUMS:
 	@# setup.sh installed the tools; build.sh only downloads the guest packages
 	SKIP_APT=1 bash ../shared/corpus/build.sh $(abspath $(CORPUS))
 
-# The README's test command.  Unit tests, then boot tests (guests under KVM;
-# SKIPPED loudly without /dev/kvm), then one summary line.
+# The README's test command.  Unit tests, then the boot tests on this
+# machine (their KVM tests SKIPPED loudly without /dev/kvm), then the boot
+# tests again inside the SVM test host (tests/svm/run), then one summary.
 check: all unit fuzz-build
 	@$(MAKE) --no-print-directory corpus || echo "WARNING: corpus build failed: corpus tests will be SKIPPED"
 	@BUILD=$(BUILD) CORPUS=$(CORPUS) tests/run.sh
+
+# Only the boot tests, only in the SVM test host.
+check-svm: all
+	@$(MAKE) --no-print-directory corpus || echo "WARNING: corpus build failed: corpus tests will be SKIPPED"
+	@BUILD=$(BUILD) CORPUS=$(CORPUS) tests/run.sh svm
 
 check-asan:
 	$(MAKE) SAN=1 check
@@ -154,7 +160,8 @@ clean:
 
 help:
 	@echo "make            build nobios and the probe guests"
-	@echo "make check      all tests (unit, boot, corpus)"
+	@echo "make check      all tests (unit, boot, corpus; boot tests here and in the SVM test host)"
+	@echo "make check-svm  the boot tests in the SVM test host only (tests/svm/run)"
 	@echo "make check-asan the same under ASan+UBSan"
 	@echo "make check-slow full Linux boots (tens of minutes on emulating hosts)"
 	@echo "make bench      benchmarks against QEMU (bench/README.md)"
@@ -162,5 +169,5 @@ help:
 	@echo "make install    PREFIX=/usr/local DESTDIR= (make uninstall undoes it)"
 	@echo "make dist       release tarball $(BUILD)/nobios-VERSION.tar.gz"
 
-.PHONY: all unit guests corpus fuzz-build check check-asan check-slow bench format lint clean help
+.PHONY: all unit guests corpus fuzz-build check check-svm check-asan check-slow bench format lint clean help
 -include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d)

@@ -12,11 +12,15 @@ Cases (each run interleaved with its peers, medians reported):
   tboot    tboot (Multiboot 1) to `TBOOT: original e820 map`: nobios vs QEMU pc/microvm
   bios     syslinux disk image to `Loading /vmlinuz... ok` and to the kernel's first
            line: nobios pseudo-BIOS vs QEMU pc + SeaBIOS
+  userspace Debian's kernel to the corpus initramfs's CORPUS-LINUX-OK: nobios bzImage
+           and PVH vs QEMU microvm -kernel bzImage and -kernel vmlinux (PVH).  Meant
+           for hosts where guest code runs in hardware (VMX/SVM, the SVM test host:
+           bench/svm.sh); minutes per boot on kvm_pvm.
 
 usage: bench/run.py [--runs N] [--cases trivial,linux,...] [--timeout SECS]
 Environment: BUILD (default build), CORPUS (default build/corpus).
-QEMU runs with -cpu host,cx16=off,-arch-capabilities: this host's KVM refuses
-MSR 0x10a, which QEMU's plain `-cpu host` asserts on.
+QEMU runs with -cpu host, and on kvm_pvm with -cpu host,cx16=off,-arch-capabilities:
+that host's KVM refuses MSR 0x10a, which QEMU's plain `-cpu host` asserts on.
 """
 import argparse, json, os, re, resource, select, signal, socket, statistics, subprocess, sys, tempfile, time
 
@@ -24,12 +28,13 @@ BUILD = os.environ.get("BUILD", "build")
 CORPUS = os.environ.get("CORPUS", os.path.join(BUILD, "corpus"))
 NOBIOS = os.path.join(BUILD, "nobios")
 QEMU = "qemu-system-x86_64"
-QCPU = "host,cx16=off,-arch-capabilities"
+QCPU = "host,cx16=off,-arch-capabilities" if os.path.exists("/sys/module/kvm_pvm") else "host"
 LINUX_CMDLINE = "earlyprintk=serial,ttyS0 console=ttyS0 noxsave panic=-1"
+USERSPACE_CMDLINE = "console=ttyS0 panic=-1"
 
 
-def qemu(machine, *extra):
-    return [QEMU, "-M", machine, "-enable-kvm", "-cpu", QCPU, "-m", "256", "-nodefaults",
+def qemu(machine, *extra, mem="256"):
+    return [QEMU, "-M", machine, "-enable-kvm", "-cpu", QCPU, "-m", mem, "-nodefaults",
             "-nographic", "-no-reboot", "-serial", "stdio", "-monitor", "none",
             "-device", "isa-debug-exit,iobase=0xf4,iosize=4", *extra]
 
@@ -288,8 +293,30 @@ def case_bios(args):
         linux_like(args, f"syslinux disk image to {label}", cmds, pat)
 
 
+def case_userspace(args):
+    bz = os.path.join(CORPUS, "linux", "vmlinuz-cloud-amd64")
+    vml = os.path.join(CORPUS, "linux", "vmlinux-cloud-amd64.elf")
+    rd = os.path.join(CORPUS, "linux", "initramfs-corpus.cpio.gz")
+    if not (need(bz) and need(vml) and need(rd)):
+        return
+    mem = ["-m", "512M"]
+    q = lambda k: qemu("microvm", "-kernel", k, "-initrd", rd, "-append", USERSPACE_CMDLINE, mem="512")
+    cmds = {
+        "nobios bzImage (host decompression)":
+            ([NOBIOS, "run", bz, "--initrd", rd, "--cmdline", USERSPACE_CMDLINE, *mem,
+              "--timeline=json"], "nobios"),
+        "nobios vmlinux (PVH)":
+            ([NOBIOS, "run", vml, "--initrd", rd, "--cmdline", USERSPACE_CMDLINE, *mem,
+              "--timeline=json"], "nobios"),
+        "qemu microvm -kernel bzImage": (q(bz), "qemu"),
+        "qemu microvm -kernel vmlinux (PVH)": (q(vml), "qemu"),
+    }
+    return linux_like(args, "Debian's kernel to userspace (CORPUS-LINUX-OK)", cmds,
+                      r"CORPUS-LINUX-OK")
+
+
 CASES = {"trivial": case_trivial, "linux": case_linux, "pvh": case_pvh,
-         "tboot": case_tboot, "bios": case_bios}
+         "tboot": case_tboot, "bios": case_bios, "userspace": case_userspace}
 
 
 def main():

@@ -9,3 +9,5 @@ RUNS=${RUNS:-3}
 python3 bench/run.py --runs "$RUNS" --cases "${CASES:-trivial,linux,pvh,tboot}" --timeout 400
 bash bench/bios.sh "$RUNS"
 bash bench/emul.sh "$RUNS"
+# The same comparisons on AMD SVM semantics, in the SVM test host.
+sh bench/svm.sh "$RUNS"

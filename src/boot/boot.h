@@ -17,6 +17,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "boot/platform.h"
 #include "cpu/cpu.h"
 #include "mem/mem.h"
 
@@ -70,6 +71,9 @@ struct boot_ctx {
 	struct guest_mem *mem;
 	struct cpu_state *cpu;
 	const struct boot_config *cfg;
+	/* vCPUs, interrupt controllers, virtio devices (NULL in tests that do
+	 * not need one); table builders record rsdp/mp_floating in it. */
+	struct platform *plat;
 	struct e820_map e820;
 	FILE *log;
 	/* Filled by the loader, for -v, --timeline and `inspect`. */

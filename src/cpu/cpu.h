@@ -123,6 +123,11 @@ int cpu_write_boot_gdt(struct guest_mem *m, bool long_mode);
 /* Identity-map [0, bytes) with 2 MiB pages; tables at pml4 (PML4, PDPT, PDs). */
 int cpu_build_identity_map(struct guest_mem *m, uint64_t pml4, uint64_t bytes);
 
+/* Whether s is the x86 power-on/INIT state (CS:IP = F000:FFF0 with CS.base
+ * 0xFFFF0000, protection off; SDM vol 3A 9.1.1): what KVM on SVM leaves in
+ * a vCPU after a triple fault, never a state a running guest reaches. */
+bool cpu_state_is_reset(const struct cpu_state *s);
+
 enum cpu_mode cpu_mode_of(const struct cpu_state *s);
 const char *cpu_mode_name(enum cpu_mode mode);
 

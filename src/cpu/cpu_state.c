@@ -24,6 +24,12 @@ void cpu_state_init(struct cpu_state *s)
 	cpu_setup_real(s, 0, 0);
 }
 
+bool cpu_state_is_reset(const struct cpu_state *s)
+{
+	return s->cs.selector == 0xF000 && s->cs.base == 0xFFFF0000ULL && s->rip == 0xFFF0 &&
+	       !(s->cr0 & X86_CR0_PE);
+}
+
 static struct cpu_segment real_seg(uint16_t sel, uint8_t type)
 {
 	return (struct cpu_segment){ .base = (uint64_t)sel << 4, .limit = 0xFFFF, .selector = sel,

@@ -32,9 +32,15 @@ int kvm_host_detect(int kvm_fd, struct kvm_host *h)
 	bool pvm = access("/sys/module/kvm_pvm", F_OK) == 0;
 	memset(h, 0, sizeof(*h));
 	h->hw_virt = (vmx || svm) && !pvm;
+	h->svm = h->hw_virt && svm && !vmx;
 	h->emulating = !h->hw_virt;
-	snprintf(h->desc, sizeof(h->desc), "%s%s", h->hw_virt ? (vmx ? "VMX" : "SVM") : "no VMX/SVM",
-		 pvm ? ", kvm_pvm loaded: ring-0 guest code is emulated by KVM" : "");
+	/* svm.c shutdown_interception(): "VMCB is undefined after a SHUTDOWN
+	 * intercept. INIT the vCPU to put the VMCB in a known good state." */
+	h->shutdown_resets = h->svm;
+	snprintf(h->desc, sizeof(h->desc), "%s%s%s", h->hw_virt ? (vmx ? "VMX" : "SVM") : "no VMX/SVM",
+		 pvm ? ", kvm_pvm loaded: ring-0 guest code is emulated by KVM" : "",
+		 h->shutdown_resets ? ", KVM resets a vCPU at a triple fault: the state of every "
+				      "exit is kept for the dump" : "");
 	return 0;
 }
 

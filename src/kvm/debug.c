@@ -92,7 +92,8 @@ static const char *const exc_name[32] = {
 };
 
 /* The parts of the failure dump that need KVM or guest memory. */
-void vcpu_dump_extra(struct vcpu *v, FILE *out, const struct cpu_state *s)
+void vcpu_dump_extra(struct vcpu *v, FILE *out, const struct cpu_state *s,
+		     const struct kvm_vcpu_events *snap_ev)
 {
 	struct kvm_run *run = v->run;
 	char buf[256];
@@ -131,12 +132,15 @@ void vcpu_dump_extra(struct vcpu *v, FILE *out, const struct cpu_state *s)
 	/* A guest asleep in hlt with IF=0 never wakes (no NMI source here):
 	 * say so, since the registers alone look healthy. */
 	struct kvm_mp_state mp;
-	if (ioctl(v->fd, KVM_GET_MP_STATE, &mp) == 0 && mp.mp_state == KVM_MP_STATE_HALTED)
+	if (!snap_ev && ioctl(v->fd, KVM_GET_MP_STATE, &mp) == 0 &&
+	    mp.mp_state == KVM_MP_STATE_HALTED)
 		fprintf(out, "  vCPU halted (hlt)%s\n",
 			(s->rflags & X86_RFLAGS_IF) ? " with IF=1: waiting for an interrupt"
 						    : " with IF=0: nothing can wake it");
 	struct kvm_vcpu_events ev;
-	if (ioctl(v->fd, KVM_GET_VCPU_EVENTS, &ev) == 0) {
+	if (snap_ev)
+		ev = *snap_ev;
+	if (snap_ev || ioctl(v->fd, KVM_GET_VCPU_EVENTS, &ev) == 0) {
 		bool any = false;
 		if (ev.exception.injected || ev.exception.pending) {
 			unsigned nr = ev.exception.nr;
@@ -164,23 +168,24 @@ void vcpu_dump_extra(struct vcpu *v, FILE *out, const struct cpu_state *s)
 		if (!any)
 			fprintf(out, "  pending events: none\n");
 	}
-	if (run && run->exit_reason == KVM_EXIT_FAIL_ENTRY) {
-		uint64_t r = run->fail_entry.hardware_entry_failure_reason;
-		/* VMX basic exit reason 33 = "VM-entry failure due to invalid guest
-		 * state", 34 = "... MSR loading", 41 = "... machine-check event"
-		 * (SDM vol 3D appendix C); bit 31 marks an entry failure. */
-		unsigned basic = (unsigned)(r & 0xFFFF);
-		const char *what = r == ~0ULL     ? "SVM VMEXIT_INVALID: invalid VMCB state"
-				   : basic == 33 ? "invalid guest state"
-				   : basic == 34 ? "MSR loading"
-				   : basic == 41 ? "machine-check event"
-						 : "see SDM vol 3D appendix C";
-		fprintf(out, "  entry failure: hardware reason 0x%llx (basic exit reason %u: %s), "
-			     "cpu %u\n",
-			(unsigned long long)r, basic, what, run->fail_entry.cpu);
-	}
-	/* The checks are cheap and explain most entry failures; on other
-	 * stops they catch a state the guest could not have reached. */
+	/* The VMX guest-state checks explain entry failures, and only those. */
+	if (snap_ev || !run || run->exit_reason != KVM_EXIT_FAIL_ENTRY)
+		return;
+	uint64_t r = run->fail_entry.hardware_entry_failure_reason;
+	/* VMX basic exit reason 33 = "VM-entry failure due to invalid guest
+	 * state", 34 = "... MSR loading", 41 = "... machine-check event"
+	 * (SDM vol 3D appendix C); bit 31 marks an entry failure.  SVM reports
+	 * VMEXIT_INVALID (-1) for an inconsistent VMCB. */
+	unsigned basic = (unsigned)(r & 0xFFFF);
+	const char *what = r == ~0ULL     ? "SVM VMEXIT_INVALID: invalid VMCB state"
+			   : basic == 33 ? "invalid guest state"
+			   : basic == 34 ? "MSR loading"
+			   : basic == 41 ? "machine-check event"
+					 : "see SDM vol 3D appendix C";
+	fprintf(out, "  entry failure: hardware reason 0x%llx (basic exit reason %u: %s), cpu %u\n",
+		(unsigned long long)r, basic, what, run->fail_entry.cpu);
+	if (v->m->host.svm)
+		return; /* the VMX checks say nothing about a VMCB */
 	char checks[2048];
 	unsigned flags = 0;
 	FILE *ug = fopen("/sys/module/kvm_intel/parameters/unrestricted_guest", "r");

@@ -21,8 +21,25 @@ struct hang_watch;
 /* What this host's KVM can and cannot do, detected once (kvm_host_detect). */
 struct kvm_host {
 	bool hw_virt;     /* the host CPU has VMX or SVM */
+	bool svm;         /* AMD SVM (kvm_amd) */
 	bool emulating;   /* ring-0/real-mode guest code runs in KVM's emulator (kvm_pvm) */
-	char desc[128];   /* one line for -v */
+	/* KVM reinitialises the vCPU at a triple fault before KVM_EXIT_SHUTDOWN
+	 * reaches user space (SVM: the VMCB is undefined after a SHUTDOWN
+	 * intercept), so the run loop keeps the state of every exit. */
+	bool shutdown_resets;
+	char desc[256];   /* one line for -v */
+};
+
+/* The vCPU's state as KVM copied it out at an exit (KVM_CAP_SYNC_REGS). */
+struct vcpu_snapshot {
+	struct kvm_regs regs;
+	struct kvm_sregs sregs;
+	struct kvm_vcpu_events events;
+	uint32_t exit_reason;
+	uint16_t port;        /* KVM_EXIT_IO */
+	uint8_t io_out;
+	uint64_t mmio_addr;   /* KVM_EXIT_MMIO */
+	uint64_t ns;          /* CLOCK_MONOTONIC at the exit */
 };
 
 struct vcpu {
@@ -34,6 +51,9 @@ struct vcpu {
 	pthread_t thread;
 	bool started;
 	struct vcpu_completion *completion; /* complete.c: engine and counts, created on first use */
+	bool sync_regs;                     /* KVM copies regs/sregs/events out at every exit */
+	bool have_last;
+	struct vcpu_snapshot last;          /* the state at the last exit (sync_regs only) */
 };
 
 #define MAX_DEVICES 32
@@ -48,6 +68,7 @@ struct machine {
 	struct { const struct device *dev; void *state; } devs[MAX_DEVICES];
 	unsigned ndevs;
 	struct vcpu vcpu;
+	struct platform plat;        /* planned in machine_create (boot/platform.h) */
 	struct cpu_state entry;      /* the loader's entry state */
 	struct boot_ctx boot;        /* what the loader reported */
 	/* stop requests from devices, timers and signals */
@@ -93,11 +114,26 @@ void machine_request_stop(struct machine *m, enum machine_stop kind, int status,
  * --timeline report. */
 struct nb_stat;
 int kvm_stats_read(int fd, struct nb_stat *out, unsigned max);
-void vcpu_dump_extra(struct vcpu *v, FILE *out, const struct cpu_state *s);
+/* ev: the events that belong to s when s is a snapshot, NULL for the live
+ * state (then read from KVM, with the halt state). */
+void vcpu_dump_extra(struct vcpu *v, FILE *out, const struct cpu_state *s,
+		     const struct kvm_vcpu_events *ev);
 void machine_timeline_report(struct machine *m, const struct machine_result *res);
 void machine_hang_watch_start(struct machine *m);
 void machine_hang_watch_stop(struct machine *m);
 int vcpu_hang_check(struct vcpu *v, struct machine_result *res);
+
+/* gdb_probe.c: which guest-debugging mechanisms this host's KVM honours,
+ * measured in a throwaway VM (VMX/SVM hosts; kvm_pvm's answers are known). */
+struct kvm_debug_caps {
+	bool int3;     /* KVM_GUESTDBG_USE_SW_BP: int3 -> KVM_EXIT_DEBUG #BP at the int3 */
+	bool hw_exec;  /* DR0-3 execute breakpoints -> KVM_EXIT_DEBUG #DB */
+	bool hw_data;  /* DR0-3 write watchpoints -> KVM_EXIT_DEBUG #DB */
+	bool step;     /* KVM_GUESTDBG_SINGLESTEP -> KVM_EXIT_DEBUG #DB, DR6.BS */
+	char int3_seen[96], hw_exec_seen[96], hw_data_seen[96], step_seen[96]; /* for -v */
+	double ms;     /* how long the probe took */
+};
+int kvm_probe_guest_debug(int kvm_fd, struct kvm_debug_caps *caps);
 
 /* gdb.c (issue 5): the gdb stub's machine side and the run loop's hook. */
 enum vcpu_gdb_event { VCPU_GDB_START, VCPU_GDB_INTR, VCPU_GDB_DEBUG, VCPU_GDB_INT3 };

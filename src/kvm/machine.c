@@ -45,6 +45,7 @@ void machine_signal_stop(struct machine *m, int sig)
 	/* Only async-signal-safe work here: the run loop turns the flag into a
 	 * stop request when KVM_RUN returns (EINTR through the kick). */
 	m->signal_stop = sig;
+	gdbstub_signal_stop(m->gdb); /* ends any wait for gdb (async-signal-safe) */
 	if (m->vcpu.run)
 		m->vcpu.run->immediate_exit = 1;
 	if (m->vcpu.started && !pthread_equal(pthread_self(), m->vcpu.thread))
@@ -180,6 +181,18 @@ static int setup_devices(struct machine *m)
 	return 0;
 }
 
+/* What the guest will find besides RAM, decided from the configuration
+ * alone so the loaders can describe it before any device exists. */
+static void platform_plan(struct platform *p, const struct machine_config *cfg)
+{
+	memset(p, 0, sizeof(*p));
+	p->ncpus = cfg->cpus ? cfg->cpus : 1;
+	p->lapic_base = LAYOUT_LAPIC;
+	p->ioapic_base = LAYOUT_IOAPIC;
+	p->ioapic_id = p->ncpus;
+	p->ioapic_pins = 24; /* KVM's in-kernel IOAPIC (KVM_IOAPIC_NUM_PINS) */
+}
+
 int machine_create(struct machine **out, const struct machine_config *cfg)
 {
 	*out = NULL;
@@ -195,6 +208,7 @@ int machine_create(struct machine **out, const struct machine_config *cfg)
 	m->kvm_fd = m->vm_fd = -1;
 	m->vcpu.fd = -1;
 	pthread_mutex_init(&m->lock, NULL);
+	platform_plan(&m->plat, cfg);
 	/* Guest RAM is plain host memory until machine_start hands it to KVM:
 	 * every input file is read and checked against it first, so a bad file
 	 * is reported the same way whether or not this host has /dev/kvm. */
@@ -209,7 +223,7 @@ int machine_create(struct machine **out, const struct machine_config *cfg)
 int machine_load(struct machine *m)
 {
 	m->boot = (struct boot_ctx){ .mem = &m->mem, .cpu = &m->entry, .cfg = &m->cfg.boot,
-				     .log = m->cfg.log };
+				     .plat = &m->plat, .log = m->cfg.log };
 	if (boot_load(&m->boot) < 0)
 		return -1;
 	/* --timeline: boot_load reads, decompresses and places the image in

@@ -32,6 +32,17 @@ int vcpu_create(struct machine *m, struct vcpu *v, int id)
 		v->run = NULL;
 		return nb_err_errno("mmap kvm_run");
 	}
+	/* Where KVM resets the vCPU at a triple fault, have it copy the state
+	 * out at every exit (no extra ioctl), so the dump can show the last
+	 * state the guest really had. */
+	const unsigned want = KVM_SYNC_X86_REGS | KVM_SYNC_X86_SREGS | KVM_SYNC_X86_EVENTS;
+	if (m->host.shutdown_resets) {
+		int caps = ioctl(m->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_SYNC_REGS);
+		if (caps > 0 && ((unsigned)caps & want) == want) {
+			v->run->kvm_valid_regs = want;
+			v->sync_regs = true;
+		}
+	}
 	return kvm_cpuid_setup(m, v);
 }
 
@@ -62,6 +73,32 @@ static void seg_from_kvm(struct cpu_segment *s, const struct kvm_segment *k)
 				   .unusable = k->unusable };
 }
 
+static void state_from_kvm(struct cpu_state *s, const struct kvm_regs *r,
+			   const struct kvm_sregs *sr)
+{
+	uint64_t g[CPU_NGPR] = { r->rax, r->rcx, r->rdx, r->rbx, r->rsp, r->rbp, r->rsi, r->rdi,
+				 r->r8,  r->r9,  r->r10, r->r11, r->r12, r->r13, r->r14, r->r15 };
+	memcpy(s->gpr, g, sizeof(g));
+	s->rip = r->rip;
+	s->rflags = r->rflags;
+	seg_from_kvm(&s->cs, &sr->cs);
+	seg_from_kvm(&s->ds, &sr->ds);
+	seg_from_kvm(&s->es, &sr->es);
+	seg_from_kvm(&s->fs, &sr->fs);
+	seg_from_kvm(&s->gs, &sr->gs);
+	seg_from_kvm(&s->ss, &sr->ss);
+	seg_from_kvm(&s->tr, &sr->tr);
+	seg_from_kvm(&s->ldt, &sr->ldt);
+	s->gdt = (struct cpu_dtable){ sr->gdt.base, sr->gdt.limit };
+	s->idt = (struct cpu_dtable){ sr->idt.base, sr->idt.limit };
+	s->cr0 = sr->cr0;
+	s->cr2 = sr->cr2;
+	s->cr3 = sr->cr3;
+	s->cr4 = sr->cr4;
+	s->cr8 = sr->cr8;
+	s->efer = sr->efer;
+}
+
 int vcpu_get_state(struct vcpu *v, struct cpu_state *s)
 {
 	struct kvm_regs r;
@@ -70,27 +107,7 @@ int vcpu_get_state(struct vcpu *v, struct cpu_state *s)
 		return nb_err_errno("KVM_GET_REGS");
 	if (ioctl(v->fd, KVM_GET_SREGS, &sr) < 0)
 		return nb_err_errno("KVM_GET_SREGS");
-	uint64_t g[CPU_NGPR] = { r.rax, r.rcx, r.rdx, r.rbx, r.rsp, r.rbp, r.rsi, r.rdi,
-				 r.r8,  r.r9,  r.r10, r.r11, r.r12, r.r13, r.r14, r.r15 };
-	memcpy(s->gpr, g, sizeof(g));
-	s->rip = r.rip;
-	s->rflags = r.rflags;
-	seg_from_kvm(&s->cs, &sr.cs);
-	seg_from_kvm(&s->ds, &sr.ds);
-	seg_from_kvm(&s->es, &sr.es);
-	seg_from_kvm(&s->fs, &sr.fs);
-	seg_from_kvm(&s->gs, &sr.gs);
-	seg_from_kvm(&s->ss, &sr.ss);
-	seg_from_kvm(&s->tr, &sr.tr);
-	seg_from_kvm(&s->ldt, &sr.ldt);
-	s->gdt = (struct cpu_dtable){ sr.gdt.base, sr.gdt.limit };
-	s->idt = (struct cpu_dtable){ sr.idt.base, sr.idt.limit };
-	s->cr0 = sr.cr0;
-	s->cr2 = sr.cr2;
-	s->cr3 = sr.cr3;
-	s->cr4 = sr.cr4;
-	s->cr8 = sr.cr8;
-	s->efer = sr.efer;
+	state_from_kvm(s, &r, &sr);
 	return 0;
 }
 
@@ -168,6 +185,28 @@ static int insn_bytes(struct vcpu *v, const struct cpu_state *s, uint8_t *buf, i
 	return (int)cpu_read_linear(&v->m->mem, s, lin, buf, (size_t)max);
 }
 
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+/* Registers, instruction bytes, translations, events.  ev: the events that
+ * belong to s when s is not the live state (a snapshot), NULL when it is. */
+static void dump_state(struct vcpu *v, FILE *out, const struct cpu_state *s,
+		       const struct kvm_vcpu_events *ev)
+{
+	cpu_state_dump(out, s);
+	uint8_t b[16];
+	int n = insn_bytes(v, s, b, 15);
+	fprintf(out, "  bytes at RIP:");
+	for (int i = 0; i < n; i++)
+		fprintf(out, " %02x", b[i]);
+	fprintf(out, n ? "\n" : " (not readable)\n");
+	vcpu_dump_extra(v, out, s, ev); /* issue 5: translations, events, entry checks */
+}
+
 void vcpu_dump(struct vcpu *v, FILE *out, const char *cause)
 {
 	struct cpu_state s;
@@ -177,21 +216,83 @@ void vcpu_dump(struct vcpu *v, FILE *out, const char *cause)
 		fprintf(out, "nobios: cannot read vCPU state: %s\n", nb_errmsg());
 		return;
 	}
-	cpu_state_dump(out, &s);
-	uint8_t b[16];
-	int n = insn_bytes(v, &s, b, 15);
-	fprintf(out, "  bytes at RIP:");
-	for (int i = 0; i < n; i++)
-		fprintf(out, " %02x", b[i]);
-	fprintf(out, n ? "\n" : " (not readable)\n");
-	vcpu_dump_extra(v, out, &s); /* issue 5: translations, events, entry checks */
+	dump_state(v, out, &s, NULL);
 }
 
-static uint64_t now_ns(void)
+static void describe_exit(const struct vcpu_snapshot *l, char *buf, size_t len)
 {
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+	switch (l->exit_reason) {
+	case KVM_EXIT_IO:
+		snprintf(buf, len, "port I/O %s 0x%x", l->io_out ? "out" : "in", l->port);
+		break;
+	case KVM_EXIT_MMIO:
+		snprintf(buf, len, "MMIO at 0x%llx", (unsigned long long)l->mmio_addr);
+		break;
+	case KVM_EXIT_INTR:
+		snprintf(buf, len, "a signal");
+		break;
+	default:
+		snprintf(buf, len, "exit %u", l->exit_reason);
+	}
+}
+
+/* A triple fault.  Where KVM leaves the guest's state in place (VMX,
+ * kvm_pvm), that is what the dump shows.  Where KVM has reinitialised the
+ * vCPU first (SVM), the registers read now are the reset state: say so, and
+ * show the newest state that really was the guest's instead, named for what
+ * it is. */
+static void dump_shutdown(struct vcpu *v, FILE *out, const char *cause)
+{
+	struct cpu_state s;
+	fprintf(out, "nobios: %s\n", cause);
+	if (vcpu_get_state(v, &s) < 0) {
+		fprintf(out, "nobios: cannot read vCPU state: %s\n", nb_errmsg());
+		return;
+	}
+	if (!cpu_state_is_reset(&s)) {
+		dump_state(v, out, &s, NULL);
+		return;
+	}
+	fprintf(out, "nobios: KVM reinitialised the vCPU at the triple fault (%s): the registers "
+		     "now are the x86 reset state (CS:IP=f000:fff0), not the guest's, and its state "
+		     "at the fault is lost\n",
+		v->m->host.svm ? "SVM: the VMCB is undefined after a SHUTDOWN intercept"
+			       : "this host");
+	struct kvm_vcpu_events none;
+	memset(&none, 0, sizeof(none));
+	if (v->have_last) {
+		char what[64];
+		describe_exit(&v->last, what, sizeof(what));
+		fprintf(out, "nobios: the guest's state at its last exit before the fault (%s, "
+			     "%.1f ms before the shutdown) follows; the fault came after it, in code "
+			     "that made no exit\n",
+			what, (double)(now_ns() - v->last.ns) / 1e6);
+		state_from_kvm(&s, &v->last.regs, &v->last.sregs);
+		dump_state(v, out, &s, &v->last.events);
+	} else {
+		fprintf(out, "nobios: the guest made no exit before the fault: the entry state "
+			     "nobios set follows\n");
+		dump_state(v, out, &v->m->entry, &none);
+	}
+}
+
+/* Keep the state KVM copied out at this exit (sync_regs only). */
+static void snapshot_exit(struct vcpu *v)
+{
+	const struct kvm_run *run = v->run;
+	struct vcpu_snapshot *l = &v->last;
+	l->regs = run->s.regs.regs;
+	l->sregs = run->s.regs.sregs;
+	l->events = run->s.regs.events;
+	l->exit_reason = run->exit_reason;
+	if (run->exit_reason == KVM_EXIT_IO) {
+		l->port = run->io.port;
+		l->io_out = run->io.direction == KVM_EXIT_IO_OUT;
+	} else if (run->exit_reason == KVM_EXIT_MMIO) {
+		l->mmio_addr = run->mmio.phys_addr;
+	}
+	l->ns = now_ns();
+	v->have_last = true;
 }
 
 static void handle_io(struct vcpu *v)
@@ -333,6 +434,8 @@ static int run_loop(struct vcpu *v, struct machine_result *res, uint64_t deadlin
 			return -1;
 		}
 		m->exits_total++;
+		if (v->sync_regs && run->exit_reason != KVM_EXIT_SHUTDOWN)
+			snapshot_exit(v);
 		switch (run->exit_reason) {
 		case KVM_EXIT_IO:
 			m->exits_io++;
@@ -349,9 +452,12 @@ static int run_loop(struct vcpu *v, struct machine_result *res, uint64_t deadlin
 			fail(v, res, MACHINE_STOP_HLT, "guest halted (hlt) and nothing can wake it");
 			return 0;
 		case KVM_EXIT_SHUTDOWN:
-			fail(v, res, MACHINE_STOP_SHUTDOWN,
-			     "triple fault (KVM_EXIT_SHUTDOWN): the guest raised an exception it "
-			     "could not handle");
+			res->stop = MACHINE_STOP_SHUTDOWN;
+			res->status = NB_EXIT_GUEST_FAULT;
+			snprintf(res->cause, sizeof(res->cause),
+				 "triple fault (KVM_EXIT_SHUTDOWN): the guest raised an exception "
+				 "it could not handle");
+			dump_shutdown(v, stderr, res->cause);
 			return 0;
 		case KVM_EXIT_FAIL_ENTRY:
 			fail(v, res, MACHINE_STOP_FAIL_ENTRY,

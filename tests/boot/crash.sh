@@ -6,23 +6,45 @@
 need_kvm crash-bad-gdt crash-gp-no-idt crash-nopae crash-spin-timeout crash-hlt-no-wake \
 	crash-dump-on-exit || exit 0
 
+# At a triple fault KVM on SVM reinitialises the vCPU before nobios sees the
+# shutdown: there the dump must say so and show the guest's state at its
+# last exit (the POST write just before each fault) instead of the reset
+# state; elsewhere (VMX, kvm_pvm) it shows the state at the fault itself.
+# Either way the decoded fields below are the guest's.
+shutdown_state_ok() {
+	! has "CS  f000 base=00000000ffff0000" || return 1
+	case $HOST_KIND in
+	svm|svm-hw) has "KVM reinitialised the vCPU at the triple fault (SVM" &&
+		has "the guest's state at its last exit before the fault (port I/O out 0x80" ;;
+	*) ! has "KVM reinitialised the vCPU" ;;
+	esac
+}
+# Where the state is the last exit's, RIP is still at that `out` (2 bytes
+# before the faulting instruction).
+case $HOST_KIND in
+svm|svm-hw) at_exit="e6 80 "; back=2 ;;
+*) at_exit=""; back=0 ;;
+esac
+rip() { printf 'RIP=%016x (64-bit long mode, CPL 0)' $(($1 - back)); }
+
 # crash_gdt: lgdt of a 1-entry GDT, then mov ds -> #GP -> no IDT -> triple fault
 run_nobios 30 run "$GUESTS/crash_gdt.elf"
-check crash-bad-gdt eval '[ "$RC" = 4 ] &&
+check crash-bad-gdt eval '[ "$RC" = 4 ] && shutdown_state_ok &&
 	has "nobios: triple fault (KVM_EXIT_SHUTDOWN)" &&
-	has "RIP=0000000000100013 (64-bit long mode, CPL 0)" &&
+	has "$(rip 0x100015)" &&
 	has "GDTR base=0000000000100038 limit=0007 (1 entries)" &&
-	has "hint: selectors beyond GDTR.limit 0x0007" && has "DS=0x0018" &&
+	has "hint: selectors beyond GDTR.limit 0x0007" && has "DS=0x0018" && has "RAX=000000002bad0018" &&
 	has "IDTR base=0000000000000000 limit=0000 (0 vectors) (empty: any exception triple-faults)" &&
-	has "bytes at RIP: 8e d8" &&
-	has "RIP translation: 0x100013 -> 0x100013 (2 MiB page, 4-level)" &&
+	has "bytes at RIP: ${at_exit}8e d8" &&
+	has "RIP translation: $(printf 0x%x $((0x100015 - back))) -> $(printf 0x%x $((0x100015 - back))) (2 MiB page, 4-level)" &&
 	has "CS  0010 base=0000000000000000 limit=ffffffff type=b code exec/read accessed P DPL=0 L G" &&
-	has "EFER=0000000000000500 [LME LMA]"'
+	has "EFER=0000000000000500 [LME LMA]" && ! has "VMX guest-state checks"'
 
 # crash_gp: read of a non-canonical address with no IDT
 run_nobios 30 run "$GUESTS/crash_gp.elf"
-check crash-gp-no-idt eval '[ "$RC" = 4 ] && has "nobios: triple fault" &&
-	has "RAX=8000000000001000" && has "bytes at RIP: 48 8b 00" &&
+check crash-gp-no-idt eval '[ "$RC" = 4 ] && shutdown_state_ok && has "nobios: triple fault" &&
+	has "$(rip 0x100014)" &&
+	has "RAX=8000000000001000" && has "bytes at RIP: ${at_exit}48 8b 00" &&
 	has "hint: IDTR.limit is 0: the first exception becomes #DF, then a triple fault" &&
 	has "CR0=0000000080000031 [PE ET NE PG]" && has "CR4=0000000000000020 [PAE]"'
 
@@ -40,7 +62,7 @@ fi
 run_nobios 30 run "$GUESTS/crash_spin.elf" --timeout 1
 check crash-spin-timeout eval '[ "$RC" = 4 ] && has "guest still running after --timeout 1 s" &&
 	has "RIP=0000000000100012 (64-bit long mode, CPL 0)" && has "bytes at RIP: eb fe" &&
-	has "pending events: none" && has "VMX guest-state checks (SDM vol 3C 26.3.1): none violated"'
+	has "pending events: none" && ! has "VMX guest-state checks"'
 
 # crash_hlt: cli; hlt sleeps in KVM for good: nobios notices without --timeout
 run_nobios 30 run "$GUESTS/crash_hlt.elf"

@@ -33,11 +33,13 @@ if need_kvm emul-probe64 emul-probe32 emul-sse-guest emul-refused emul-cpuid; th
 	run_nobios 120 -v --timeout 100 --kernel "$GUESTS/sse-guest.elf"
 	check emul-sse-guest eval '[ -n "$want" ] && [ "$RC" = 1 ] && has "$want" && counted sse-move'
 
-	run_nobios 30 -v --timeout 20 --kernel "$GUESTS/emul-refuse.elf"
-	if emulating; then
-		check emul-refused eval '[ "$RC" = 4 ] && has "cannot complete the instruction KVM refused (avx)" && has "bytes at RIP: c5 f9 ef c0" && has "RFLAGS=" && ! has "avx ran"'
-	else
-		check emul-refused eval '[ "$RC" = 1 ] && has "avx ran"'
+	if runs_here emul-refused; then
+		run_nobios 30 -v --timeout 20 --kernel "$GUESTS/emul-refuse.elf"
+		if emulating; then
+			check emul-refused eval '[ "$RC" = 4 ] && has "cannot complete the instruction KVM refused (avx)" && has "bytes at RIP: c5 f9 ef c0" && has "RFLAGS=" && ! has "avx ran"'
+		else
+			check emul-refused eval '[ "$RC" = 1 ] && (has "avx ran" || has "no AVX")'
+		fi
 	fi
 
 	# CPUID policy: cx16 stays visible (cmpxchg16b is completed); the

@@ -126,9 +126,34 @@ static void test_too_small(void **st)
 	assert_int_equal(cpu_setup_long(&s, &m), -1); /* tables at 0x9000 do not fit */
 }
 
+/* The power-on state (SDM vol 3A table 9-1): CS selector F000h, base
+ * FFFF0000h, EIP 0000FFF0h, CR0 60000010h.  cpu_state_init's real-mode
+ * state at 0:0 is not it, nor is any entry state a loader makes. */
+static void test_reset_state(void **st)
+{
+	(void)st;
+	struct cpu_state s;
+	cpu_state_init(&s);
+	assert_false(cpu_state_is_reset(&s));
+	s.cs.selector = 0xF000;
+	s.cs.base = 0xFFFF0000ULL;
+	s.rip = 0xFFF0;
+	s.cr0 = 0x60000010;
+	assert_true(cpu_state_is_reset(&s));
+	s.cr0 |= X86_CR0_PE; /* a protected-mode guest at that address is a guest */
+	assert_false(cpu_state_is_reset(&s));
+	s.cr0 &= ~X86_CR0_PE;
+	s.cs.base = 0xF0000; /* real-mode F000:FFF0 after a far jump: base F0000h */
+	assert_false(cpu_state_is_reset(&s));
+	struct guest_mem m = fresh();
+	assert_int_equal(cpu_setup_long(&s, &m), 0);
+	assert_false(cpu_state_is_reset(&s));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_reset_state),
 		cmocka_unit_test(test_long_mode),
 		cmocka_unit_test(test_prot32),
 		cmocka_unit_test(test_real),
