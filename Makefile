@@ -122,7 +122,13 @@ NOBIOS_VERSION := $(shell sed -n 's/^\#define NOBIOS_VERSION "\(.*\)"/\1/p' src/
 INSTALLED   := $(BINDIR)/nobios $(MANDIR)/man1/nobios.1 $(BASHCOMPDIR)/nobios \
                $(DOCDIR)/README.md $(PKGLIBDIR)/demo.bzImage
 
-install: $(BIN) $(BUILD)/guests/demo.bzImage
+# `make && sudo make install`: install copies what `make` built and builds
+# nothing, so root never compiles into the user's tree nor runs git there
+# (git describe refreshes .git/index: a root-owned index would lock the
+# user out of git).
+install:
+	@test -x $(BIN) && test -f $(BUILD)/guests/demo.bzImage || \
+	  { echo "make install: $(BIN) or the demo guest is not built: run make first" >&2; exit 1; }
 	$(INSTALL) -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(BASHCOMPDIR) \
 	  $(DESTDIR)$(DOCDIR) $(DESTDIR)$(PKGLIBDIR)
 	$(INSTALL) -m 0755 $(BIN) $(DESTDIR)$(BINDIR)/nobios
@@ -135,7 +141,7 @@ install: $(BIN) $(BUILD)/guests/demo.bzImage
 # own; shared ones (bin, man1, completions) stay, as other packages use them.
 uninstall:
 	rm -f $(addprefix $(DESTDIR),$(INSTALLED))
-	-rmdir $(DESTDIR)$(DOCDIR) $(DESTDIR)$(PKGLIBDIR) 2>/dev/null
+	rmdir $(DESTDIR)$(DOCDIR) $(DESTDIR)$(PKGLIBDIR) 2>/dev/null || true
 
 # The release tarball $(BUILD)/nobios-VERSION.tar.gz: every file git
 # tracks or would track (not what .gitignore excludes), as in the working
