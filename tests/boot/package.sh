@@ -7,7 +7,7 @@
 # Recommends), `nobios --version` (no git description in a package), and the
 # demo guest run from there (KVM).
 #
-# The build takes one to three minutes, so it runs once per `make check`, in the
+# The build takes 1-5 minutes (two shared cores), so it runs once per `make check`, in the
 # host pass; the .deb is kept in $BUILD/deb/<hash of its sources>/ and
 # the SVM test host pass checks that same package (tests/boot/host-limits:
 # building under TCG emulation would take many minutes).
