@@ -23,6 +23,7 @@
 #define NB_EXIT_USAGE     2   /* bad usage or bad input file */
 #define NB_EXIT_INTERNAL  6   /* host/KVM failure */
 #define NB_EXIT_GUEST_FAULT 4 /* triple fault, entry failure, emulation failure, hang, timeout */
+#define NB_EXIT_IO        8   /* a disk write or the flush at exit failed: data may be lost */
 /* nobios's own statuses are even; odd statuses belong to the guest: */
 /* Debug-exit port 0xF4: value v gives status (v << 1) | 1 (odd statuses). */
 
@@ -62,6 +63,10 @@ struct machine_result {
 	enum machine_stop stop;
 	int status;           /* suggested process exit status */
 	char cause[256];      /* one line */
+	/* One line when a device could not keep what the guest wrote (a disk
+	 * write or the final flush failed); status is then NB_EXIT_IO, whatever
+	 * the guest's own status was: the image is not what the guest left. */
+	char data_error[512];
 };
 
 struct machine;

@@ -392,12 +392,16 @@ int main(int argc, char **argv)
 	machine_destroy(m);
 	if (r < 0) {
 		fprintf(stderr, "nobios: %s\n", res.cause[0] ? res.cause : nb_errmsg());
-		return res.status ? res.status : NB_EXIT_INTERNAL;
+		if (res.data_error[0])
+			fprintf(stderr, "nobios: %s\n", res.data_error);
+		return res.data_error[0] ? NB_EXIT_IO : res.status ? res.status : NB_EXIT_INTERNAL;
 	}
 	/* Guest faults and timeouts already printed their cause with the dump. */
 	if (res.stop == MACHINE_STOP_ERROR || res.stop == MACHINE_STOP_SIGNAL)
 		fprintf(stderr, "nobios: %s\n", res.cause);
 	else if (cfg.verbose)
 		fprintf(stderr, "nobios: %s (exit status %d)\n", res.cause, res.status);
+	if (res.data_error[0]) /* last: it decides the status */
+		fprintf(stderr, "nobios: %s\n", res.data_error);
 	return res.status;
 }
