@@ -104,7 +104,7 @@ int main(int argc, char **argv)
 	for (int write = 0; write <= 1; write++)
 		for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
 			size_t x = sizes[i];
-			double a[101], b[101];
+			double a[101] = { 0 }, b[101] = { 0 };
 			for (int r = 0; r < runs; r++) { /* interleaved */
 				a[r] = pass_mmap(fd, buf, x, write);
 				b[r] = pass_image(&d, buf, x, write);

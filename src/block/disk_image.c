@@ -27,7 +27,8 @@ struct disk_overlay {
 	pthread_mutex_t cow;
 	uint64_t *bits;
 	size_t bits_len;
-	char dir[PATH_MAX];
+	/* for messages: a full $TMPDIR is the usual cause of a failed write */
+	char wwhat[PATH_MAX + 40], rwhat[PATH_MAX + 40];
 };
 
 static const struct disk_io libc_io = {
@@ -170,7 +171,8 @@ static int ovl_open(struct disk_image *d)
 			continue;
 		}
 		o->fd = fd;
-		snprintf(o->dir, sizeof(o->dir), "%s", dirs[i]);
+		snprintf(o->wwhat, sizeof(o->wwhat), "snapshot overlay (in %s) write", dirs[i]);
+		snprintf(o->rwhat, sizeof(o->rwhat), "snapshot overlay (in %s) read", dirs[i]);
 	}
 	if (o->fd < 0) {
 		free(o);
@@ -220,7 +222,7 @@ static int ovl_read(struct disk_image *d, uint64_t off, uint8_t *buf, size_t len
 		if (run > end)
 			run = end;
 		int r = in ? read_full(d, o->fd, off, buf, (size_t)(run - off),
-				       "snapshot overlay read", false)
+				       o->rwhat, false)
 			   : read_full(d, d->fd, off, buf, (size_t)(run - off), "read", false);
 		if (r < 0)
 			return r;
@@ -249,7 +251,7 @@ static int ovl_write(struct disk_image *d, uint64_t off, const uint8_t *buf, siz
 			if (r < 0)
 				return r;
 			memcpy(tmp + (off - cs), buf, (size_t)n);
-			r = write_full(d, o->fd, cs, tmp, (size_t)(ce - cs), "snapshot overlay write");
+			r = write_full(d, o->fd, cs, tmp, (size_t)(ce - cs), o->wwhat);
 			if (r < 0)
 				return r;
 			ovl_set(o, c);
@@ -266,7 +268,7 @@ static int ovl_write(struct disk_image *d, uint64_t off, const uint8_t *buf, siz
 				break;
 			run = ce2 < end ? ce2 : end;
 		}
-		int r = write_full(d, o->fd, off, buf, (size_t)(run - off), "snapshot overlay write");
+		int r = write_full(d, o->fd, off, buf, (size_t)(run - off), o->wwhat);
 		if (r < 0)
 			return r;
 		for (uint64_t i = off >> DISK_CHUNK_SHIFT; i <= (run - 1) >> DISK_CHUNK_SHIFT; i++)

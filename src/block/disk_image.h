@@ -9,7 +9,7 @@
  * and shared writable mappings are refused outright on 9p and some FUSE and
  * NFS mounts.  With pread/pwrite every failure is a return value the device
  * turns into the error its protocol has (bench/disk_io.c measures the cost:
- * README "Disk images").
+ * README "Disk images and input files").
  *
  * Guarantees:
  *   - Every call checks its range against the image size fixed at open;

@@ -46,7 +46,8 @@ const struct boot_format *boot_format_by_name(const char *name)
 /* Anonymous memory for a file's bytes, 2 MiB aligned and advised for huge
  * pages: faulting in 4 KiB pages costs more than the copy itself (51 MB
  * vmlinux on kvm_pvm: 215 ms with 4 KiB pages, 37 ms with 2 MiB ones, 32 ms
- * through a mapping of the file; README "Input files").  NULL on failure. */
+ * through a mapping of the file; README "Disk images and input files").
+ * NULL on failure. */
 static void *buf_alloc(size_t len, size_t *maplen)
 {
 	size_t want = (len + 4095) & ~(size_t)4095;

@@ -23,7 +23,9 @@ static const char usage_text[] =
 	"  --cmdline S, --append S    kernel command line\n"
 	"  --module FILE[,CMDLINE]    extra multiboot/PVH module (repeatable)\n"
 	"  --entry-symbol NAME        enter an ELF64 at symbol NAME in long mode (e.g. start64)\n"
-	"  --disk FILE[,rw|,snapshot] hard disk image (pseudo-BIOS INT 13h 0x80; OSv layout)\n"
+	"  --disk FILE[,rw|,snapshot] hard disk image (pseudo-BIOS INT 13h 0x80; OSv layout);\n"
+	"                             read-only unless rw (exclusive lock, flushed at exit);\n"
+	"                             snapshot: writes to a temporary file in $TMPDIR\n"
 	"  --floppy FILE[,rw|,snapshot] floppy image (pseudo-BIOS drive 0x00)\n"
 	"  --boot-protocol NAME       force a format: bzimage linux linux32 linux16 pvh\n"
 	"                             multiboot multiboot2 elf64 osv bios\n"
@@ -43,7 +45,8 @@ static const char usage_text[] =
 	"\n"
 	"Exit status: 0 clean power-off or reset; (v << 1) | 1 when the guest writes v to\n"
 	"port 0xF4; 2 bad usage or bad input file; 4 guest fault (triple fault, entry failure,\n"
-	"emulation failure, hang, --timeout); 6 host or KVM error.\n";
+	"emulation failure, hang, --timeout); 6 host or KVM error; 8 a disk write or the\n"
+	"flush at exit failed (data the guest wrote may be lost).\n";
 
 static void usage_exit(FILE *out, int status)
 {
