@@ -27,6 +27,7 @@
  * default reboot=k,panic_warm makes Linux set on a panic only
  * (boot/linux_cmdline.h). */
 #define NB_EXIT_GUEST_PANIC 8
+#define NB_EXIT_IO        10   /* a disk write or the flush at exit failed: data may be lost */
 /* nobios's own statuses are even; odd statuses belong to the guest: */
 /* Debug-exit port 0xF4: value v gives status (v << 1) | 1 (odd statuses). */
 
@@ -67,6 +68,10 @@ struct machine_result {
 	enum machine_stop stop;
 	int status;           /* suggested process exit status */
 	char cause[256];      /* one line */
+	/* One line when a device could not keep what the guest wrote (a disk
+	 * write or the final flush failed); status is then NB_EXIT_IO, whatever
+	 * the guest's own status was: the image is not what the guest left. */
+	char data_error[512];
 };
 
 struct machine;

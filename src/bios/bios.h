@@ -31,6 +31,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "block/disk_image.h"
 #include "cpu/cpu.h"
 #include "mem/mem.h"
 
@@ -56,17 +57,19 @@ extern const uint32_t bios_image_size;
 #define BIOS_DISK_WRITE_PROTECT 0x03
 #define BIOS_DISK_NOT_FOUND     0x04 /* sector not found / out of range */
 #define BIOS_DISK_BAD_MEDIA     0x0C
+#define BIOS_DISK_CONTROLLER    0x20 /* controller failure */
+#define BIOS_DISK_WRITE_FAULT   0xCC /* write fault on selected drive */
 #define BIOS_UNSUPPORTED        0x86 /* INT 15h and the rest: function unsupported */
 
-/* A disk image as BIOS drive: the whole file mapped (read-only, private
- * copy-on-write for ,snapshot, or shared for ,rw). */
+/* A disk image as BIOS drive; src/block/disk_image.h does the I/O (pread/
+ * pwrite: read-only, read-write, or with a snapshot overlay). */
 struct bios_disk {
 	const char *path;
-	uint8_t *data;
+	struct disk_image img;
 	uint64_t size;       /* bytes */
 	uint64_t sectors;    /* size / 512, rounded down */
 	bool present, writable, floppy;
-	bool mapped;         /* data is an mmap of the file (bios_disk_close unmaps) */
+	bool warned_read, warned_write; /* the first I/O error of each kind was reported */
 	uint8_t drive;       /* 0x00 floppy, 0x80 hard disk */
 	uint8_t type;        /* floppy: CMOS drive type (4 = 1.44 MB) */
 	uint32_t cyls, heads, spt; /* CHS geometry */
@@ -74,16 +77,19 @@ struct bios_disk {
 };
 
 /* Open a disk image ("--disk FILE[,rw|,snapshot]", "--floppy FILE").  Errors
- * (missing, empty, directory, not writable with rw, unusable floppy size)
- * name the file; 0 or -1 with nb_err(). */
+ * (missing, empty, directory, not writable with rw, locked by another
+ * process, unusable floppy size) name the file; 0 or -1 with nb_err(). */
 int bios_disk_open(struct bios_disk *d, const char *path, bool rw, bool snapshot, bool floppy);
-/* Use a caller's buffer as the disk (unit tests). */
+/* Use a caller's buffer as the disk (unit tests, `inspect`). */
 void bios_disk_init_buf(struct bios_disk *d, void *buf, uint64_t size, bool writable,
 			bool floppy);
-void bios_disk_close(struct bios_disk *d);
+/* Flush and release the image: 0, or -1 with nb_err() when something the
+ * guest wrote may be missing from it (disk_image_close).  Safe twice. */
+int bios_disk_close(struct bios_disk *d);
 /* Geometry: floppies from the standard sizes; hard disks from the MBR's
  * partition ends when consistent (as QEMU/SeaBIOS guess), else 16 heads and
- * 63 sectors (LBA-assist translation for larger disks).  0 or -1. */
+ * 63 sectors (LBA-assist translation for larger disks).  Uses d->size and
+ * sector 0 of the image.  0 or -1. */
 int bios_disk_geometry(struct bios_disk *d);
 
 #define BIOS_KBD_QUEUE 32
@@ -106,6 +112,10 @@ struct bios {
 	size_t (*kbd_source)(void *opaque, uint8_t *buf, size_t max);
 	void *kbd_opaque;
 	unsigned nesc;
+	/* Host-side failures the guest was told about (a disk I/O error): one
+	 * line each, the first per drive and kind only.  NULL: the -v log. */
+	void (*warn)(void *opaque, const char *msg);
+	void *warn_opaque;
 	/* A service that ends the VM (INT 18h, a CPU exception) sets these. */
 	bool stop;
 	int stop_status;
@@ -134,6 +144,10 @@ struct bios {
 /* Prepare the state for guest memory m (memory map from e820_build). */
 void bios_init(struct bios *b, struct guest_mem *m);
 void bios_fini(struct bios *b);
+/* The guest has stopped: flush and release the disk images (their locks
+ * too).  0, or -1 with nb_err() naming the image when data the guest wrote
+ * may be missing from it. */
+int bios_disks_finish(struct bios *b);
 
 /* Write the firmware image, the IVT and the BIOS data area to guest memory.
  * 0 or -1 with nb_err(). */

@@ -118,14 +118,17 @@ static int bios_inspect(const struct boot_file *f, FILE *out)
 {
 	if (f->size < 512)
 		return nb_err("%s: smaller than a boot sector", f->path);
-	fprintf(out, "BIOS boot disk: boot signature %02x %02x at offset 510, %zu bytes\n",
-		f->data[510], f->data[511], f->size);
+	fprintf(out, "BIOS boot disk: boot signature %02x %02x at offset 510, %llu bytes\n",
+		f->data[510], f->data[511], (unsigned long long)boot_file_size(f));
+	/* geometry reads sector 0 only: the head of a large image will do */
 	struct bios_disk d;
 	bios_disk_init_buf(&d, (void *)f->data, f->size, false, false);
 	d.path = f->path;
+	d.size = boot_file_size(f);
 	if (bios_disk_geometry(&d) == 0)
 		fprintf(out, "  hard-disk geometry: C/H/S %u/%u/%u, %llu sectors\n", d.cyls, d.heads,
 			d.spt, (unsigned long long)d.sectors);
+	bios_disk_close(&d);
 	for (int i = 0; i < 4; i++) {
 		const uint8_t *p = f->data + 446 + 16 * i;
 		if (!p[4])
@@ -146,5 +149,6 @@ static const struct boot_format bios_format = {
 	.probe = bios_probe,
 	.load = bios_load,
 	.inspect = bios_inspect,
+	.disk_head = true, /* sector 0 here; the rest through INT 13h */
 };
 BOOT_FORMAT(bios_format);

@@ -86,6 +86,10 @@ static void trap_out(void *opaque, uint16_t port, const uint8_t *data, unsigned 
 	}
 	if (!b->log)
 		b->log = h->log;
+	if (!b->warn && h->warn) {
+		b->warn = h->warn;
+		b->warn_opaque = h->vm;
+	}
 	if (bios_call(b, vec, &s) < 0) {
 		trap_stop(d, nb_errmsg());
 		return;
@@ -164,10 +168,21 @@ static void bios_dev_fini(void *state)
 	free(state);
 }
 
+/* The disks' images are flushed and closed here, not in fini: their locks
+ * must be free when nobios's status reaches its caller, and the VM's
+ * teardown may outlive that (cli/main.c defers it to a child). */
+static int bios_dev_finish(void *state)
+{
+	struct bios *b = bios_get_active();
+	(void)state;
+	return b ? bios_disks_finish(b) : 0;
+}
+
 static const struct device bios_device = {
 	.name = "pseudo-BIOS",
 	.order = 1000,
 	.init = bios_dev_init,
 	.fini = bios_dev_fini,
+	.finish = bios_dev_finish,
 };
 DEVICE(bios_device);

@@ -1,14 +1,11 @@
 /* disk.c - disk and floppy images as BIOS drives: opening (read-only,
- * read-write, or with a copy-on-write overlay), CHS geometry, and the INT 13h
- * services on them (RBIL INT 13h, Phoenix EDD 3.0). */
+ * read-write, or with a copy-on-write overlay, all through the block layer's
+ * disk_image), CHS geometry, and the INT 13h services on them (RBIL INT 13h,
+ * Phoenix EDD 3.0), including what the guest hears when the host fails. */
 #include "bios/bios.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "bios/regs.h"
 #include "util/err.h"
@@ -39,13 +36,15 @@ static int floppy_geometry(struct bios_disk *d)
 
 /* The geometry the partition table was written with: the end head and
  * sector of every used entry must agree (QEMU's guess_disk_lchs does this). */
-static bool mbr_geometry(const struct bios_disk *d, uint32_t *heads, uint32_t *spt)
+static bool mbr_geometry(struct bios_disk *d, uint32_t *heads, uint32_t *spt)
 {
-	if (d->size < SECTOR || d->data[510] != 0x55 || d->data[511] != 0xAA)
+	uint8_t mbr[SECTOR];
+	if (d->size < SECTOR || d->img.size < SECTOR || disk_image_read(&d->img, 0, mbr, SECTOR) < 0 ||
+	    mbr[510] != 0x55 || mbr[511] != 0xAA)
 		return false;
 	uint32_t h = 0, s = 0;
 	for (int i = 0; i < 4; i++) {
-		const uint8_t *p = d->data + 446 + 16 * i;
+		const uint8_t *p = mbr + 446 + 16 * i;
 		if (p[4] == 0) /* partition type 0: unused */
 			continue;
 		uint32_t eh = p[5], es = p[6] & 63;
@@ -94,7 +93,8 @@ int bios_disk_geometry(struct bios_disk *d)
 void bios_disk_init_buf(struct bios_disk *d, void *buf, uint64_t size, bool writable, bool floppy)
 {
 	memset(d, 0, sizeof(*d));
-	d->data = buf;
+	/* the image itself takes writes; d->writable is the drive's switch */
+	disk_image_init_mem(&d->img, "memory", buf, size, true);
 	d->size = size;
 	d->writable = writable;
 	d->floppy = floppy;
@@ -106,66 +106,66 @@ int bios_disk_open(struct bios_disk *d, const char *path, bool rw, bool snapshot
 {
 	memset(d, 0, sizeof(*d));
 	d->path = path;
-	int fd = open(path, (rw ? O_RDWR : O_RDONLY) | O_CLOEXEC);
-	if (fd < 0) {
-		if (rw && (errno == EACCES || errno == EROFS || errno == EPERM))
-			return nb_err("%s: cannot open read-write (,rw): %s", path, strerror(errno));
-		if (errno == EISDIR)
-			return nb_err("%s: is a directory, not a disk image", path);
-		return nb_err("%s: cannot open: %s", path, strerror(errno));
+	enum disk_mode mode = rw ? DISK_READ_WRITE : snapshot ? DISK_SNAPSHOT : DISK_READ_ONLY;
+	if (disk_image_open(&d->img, path, mode) < 0)
+		return -1;
+	d->size = disk_image_size(&d->img);
+	if (d->size < SECTOR) {
+		disk_image_close(&d->img);
+		return nb_err("%s: too small (a disk image holds at least one 512-byte sector)", path);
 	}
-	struct stat st;
-	if (fstat(fd, &st) < 0) {
-		int e = errno;
-		close(fd);
-		return nb_err("%s: cannot stat: %s", path, strerror(e));
-	}
-	if (S_ISDIR(st.st_mode)) {
-		close(fd);
-		return nb_err("%s: is a directory, not a disk image", path);
-	}
-	if (!S_ISREG(st.st_mode)) {
-		close(fd);
-		return nb_err("%s: not a regular file", path);
-	}
-	if (st.st_size < SECTOR) {
-		close(fd);
-		return nb_err("%s: %s (a disk image holds at least one 512-byte sector)", path,
-			      st.st_size == 0 ? "empty file" : "too small");
-	}
-	d->size = (uint64_t)st.st_size;
 	d->floppy = floppy;
 	d->drive = floppy ? 0x00 : 0x80;
-	/* ,rw: shared mapping, writes reach the file.  ,snapshot: private
-	 * mapping, writes stay in an in-memory copy.  Otherwise read-only. */
-	int prot = PROT_READ | (rw || snapshot ? PROT_WRITE : 0);
-	int flags = rw ? MAP_SHARED : MAP_PRIVATE;
-	void *p = mmap(NULL, d->size, prot, flags, fd, 0);
-	int e = errno;
-	close(fd);
-	if (p == MAP_FAILED)
-		return nb_err("%s: cannot map: %s", path, strerror(e));
-	d->data = p;
-	d->mapped = true;
-	d->writable = rw || snapshot;
+	d->writable = !disk_image_read_only(&d->img);
 	d->present = true;
 	if (bios_disk_geometry(d) < 0) {
-		bios_disk_close(d);
+		disk_image_close(&d->img);
+		d->present = false;
 		return -1;
 	}
 	return 0;
 }
 
-void bios_disk_close(struct bios_disk *d)
+int bios_disk_close(struct bios_disk *d)
 {
-	if (d->mapped && d->data) {
-		msync(d->data, d->size, MS_SYNC);
-		munmap(d->data, d->size);
-	}
-	memset(d, 0, sizeof(*d));
+	int r = disk_image_close(&d->img);
+	d->present = false;
+	return r;
 }
 
 /* ---- INT 13h: disks */
+
+/* RBIL has no status for "the host failed": the guest gets what a disk
+ * would say for the same loss.  A read past the end of a file that shrank
+ * finds no sector (04h); a write that did not reach storage (ENOSPC, EIO,
+ * EDQUOT) is a write fault (CCh, RBIL's own code for it, which DOS reports
+ * as "Write fault"); any other read failure is the controller's (20h), not a
+ * media defect we could name. */
+static uint8_t disk_io_status(int err, bool write)
+{
+	if (err == -ENXIO)
+		return BIOS_DISK_NOT_FOUND;
+	return write ? BIOS_DISK_WRITE_FAULT : BIOS_DISK_CONTROLLER;
+}
+
+/* One line per drive and kind, the first time only: a guest retrying a
+ * failed transfer sector by sector must not flood the console. */
+static void disk_io_report(struct bios *b, struct bios_disk *d, bool write, uint8_t st)
+{
+	bool *warned = write ? &d->warned_write : &d->warned_read;
+	if (*warned)
+		return;
+	*warned = true;
+	char msg[512];
+	snprintf(msg, sizeof(msg),
+		 "%s (the guest got INT 13h status %02Xh; further %s errors on drive %02Xh are "
+		 "not reported)", disk_image_errmsg(&d->img), st, write ? "write" : "read", d->drive);
+	if (b->warn)
+		b->warn(b->warn_opaque, msg);
+	else if (b->log)
+		fprintf(b->log, "nobios: bios: %s\n", msg);
+}
+
 static uint8_t disk_xfer(struct bios *b, struct bios_disk *d, uint64_t lba, uint32_t count,
 			 uint64_t gpa, bool write, uint32_t *done)
 {
@@ -180,10 +180,14 @@ static uint8_t disk_xfer(struct bios *b, struct bios_disk *d, uint64_t lba, uint
 	uint8_t *buf = guest_buf(b, gpa, len, !write);
 	if (!buf)
 		return BIOS_DISK_BAD_PARAM;
-	if (write)
-		memcpy(d->data + lba * SECTOR, buf, len);
-	else
-		memcpy(buf, d->data + lba * SECTOR, len);
+	/* straight between the image and guest RAM, no bounce buffer */
+	int r = write ? disk_image_write(&d->img, lba * SECTOR, buf, (size_t)len)
+		      : disk_image_read(&d->img, lba * SECTOR, buf, (size_t)len);
+	if (r < 0) {
+		uint8_t st = disk_io_status(r, write);
+		disk_io_report(b, d, write, st);
+		return st;
+	}
 	*done = count;
 	return BIOS_DISK_OK;
 }
@@ -270,7 +274,9 @@ static void disk_ext(struct bios *b, struct bios_disk *d, struct cpu_state *s, b
 		st = disk_xfer(b, d, lba, count, gpa, write, &done);
 	snprintf(b->note, sizeof(b->note), "%s LBA %llu, %u sectors %s 0x%llx%s",
 		 verify ? "verify" : write ? "write" : "read", (unsigned long long)lba, count,
-		 write ? "from" : "to", (unsigned long long)gpa, st ? " failed" : "");
+		 write ? "from" : "to", (unsigned long long)gpa,
+		 st == BIOS_DISK_WRITE_FAULT || st == BIOS_DISK_CONTROLLER ? " failed on the host"
+		 : st ? " failed" : "");
 	if (guest_buf(b, dap + 2, 2, true)) /* blocks transferred, as EDD returns them */
 		mem_write16(b->mem, dap + 2, (uint16_t)done);
 	disk_status(b, d, s, st);

@@ -53,22 +53,23 @@ static int l16_initrd(struct boot_ctx *ctx, const struct bzimage *bz)
 	const char *path = ctx->cfg->initrd;
 	if (!path)
 		return 0;
-	struct boot_file f;
-	if (boot_file_open(&f, path, 0) < 0)
+	struct boot_file f; /* size first, then straight into guest RAM */
+	if (boot_file_open_head(&f, path, 0, 0) < 0)
 		return -1;
+	uint64_t size = boot_file_size(&f);
 	uint64_t hi = (uint64_t)bz->hdr.initrd_addr_max + 1;
 	if (hi > mem_low_top(ctx->mem))
 		hi = mem_low_top(ctx->mem);
 	uint64_t gpa;
-	int r = boot_place_high(ctx, f.size, LAYOUT_HIGH_MEM, hi, 4096, &gpa);
+	int r = boot_place_high(ctx, size, LAYOUT_HIGH_MEM, hi, 4096, &gpa);
 	if (r < 0)
-		nb_err("%s: initrd of %zu bytes does not fit in guest RAM below 0x%" PRIx64
-		       " beside the kernel; give the guest more memory with -m", path, f.size, hi);
+		nb_err("%s: initrd of %" PRIu64 " bytes does not fit in guest RAM below 0x%" PRIx64
+		       " beside the kernel; give the guest more memory with -m", path, size, hi);
 	else
-		r = mem_copy_in(ctx->mem, gpa, f.data, f.size);
+		r = boot_file_to_guest(&f, ctx->mem, gpa);
 	if (r == 0) {
 		ctx->initrd_addr = gpa;
-		ctx->initrd_size = f.size;
+		ctx->initrd_size = size;
 	}
 	boot_file_close(&f);
 	return r;

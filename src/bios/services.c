@@ -383,12 +383,18 @@ int bios_boot_sector(struct bios *b, char *why, size_t whylen)
 		snprintf(why, whylen, "no boot drive %02xh", b->boot_drive);
 		return -1;
 	}
-	if (d->sectors == 0 || d->data[510] != 0x55 || d->data[511] != 0xAA) {
+	uint8_t sec[SECTOR];
+	if (d->sectors == 0 || disk_image_read(&d->img, 0, sec, SECTOR) < 0) {
+		snprintf(why, whylen, "%s: cannot read the boot sector: %s",
+			 d->path ? d->path : "boot drive", disk_image_errmsg(&d->img));
+		return -1;
+	}
+	if (sec[510] != 0x55 || sec[511] != 0xAA) {
 		snprintf(why, whylen, "%s: no boot signature 55 AA at offset 510",
 			 d->path ? d->path : "boot drive");
 		return -1;
 	}
-	if (mem_copy_in(b->mem, LAYOUT_BOOT_SECTOR, d->data, SECTOR) < 0) {
+	if (mem_copy_in(b->mem, LAYOUT_BOOT_SECTOR, sec, SECTOR) < 0) {
 		snprintf(why, whylen, "no RAM for the boot sector");
 		return -1;
 	}
@@ -515,6 +521,20 @@ void bios_fini(struct bios *b)
 		fprintf(b->log, "nobios: bios: (previous call repeated %u times)\n", b->repeats);
 	bios_disk_close(&b->hd);
 	bios_disk_close(&b->fd);
+}
+
+int bios_disks_finish(struct bios *b)
+{
+	/* both drives, even when the first fails; the first failure is told */
+	int r = bios_disk_close(&b->hd);
+	char first[512] = "";
+	if (r < 0)
+		snprintf(first, sizeof(first), "%s", nb_errmsg());
+	if (bios_disk_close(&b->fd) < 0 && r == 0)
+		return -1;
+	if (r < 0)
+		nb_err_internal("%s", first);
+	return r;
 }
 
 int bios_install(struct bios *b)

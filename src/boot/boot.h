@@ -21,17 +21,47 @@
 #include "cpu/cpu.h"
 #include "mem/mem.h"
 
-/* A file loaded read-only into host memory. */
+/* A file read into host memory.  Read (pread), never mapped: a file that
+ * shrinks, grows or fails while nobios reads it is an error naming it
+ * ("changed size while being read"), never SIGBUS. */
 struct boot_file {
 	const char *path;
 	const uint8_t *data;
-	size_t size;
-	void *map_; /* internal */
+	size_t size;        /* bytes at data */
+	/* The file's size: more than size only when just its head was read (a
+	 * large disk image, BOOT_DISK_HEAD); 0 means the same as size. */
+	uint64_t file_size;
+	void *map_;         /* internal: the buffer */
+	size_t map_len_;
+	int fd_;            /* internal: open while more may be read */
+	bool open_;
 };
 
-/* Open and map a whole file; errors name the file.  max: refuse larger. */
+/* Read a whole file; errors name the file.  max: refuse larger (0: no limit). */
 int boot_file_open(struct boot_file *f, const char *path, uint64_t max);
+/* Check the file and read only its first `head` bytes (0: none; the rest
+ * with boot_file_pread, boot_file_read_all or boot_file_to_guest). */
+int boot_file_open_head(struct boot_file *f, const char *path, uint64_t max, size_t head);
+/* What format detection reads: the whole file, except the first
+ * BOOT_DISK_HEAD bytes only of a larger file that is a disk image (boot
+ * signature 55 AA, no ELF, bzImage or multiboot header).  A 64 GiB image is
+ * never read whole; detection answers as it would on the whole file, since
+ * only formats marked disk_head can claim such a file. */
+int boot_file_open_image(struct boot_file *f, const char *path);
+#define BOOT_DISK_HEAD (1u << 20)
+/* Read the rest of a file opened by its head.  0 or -1 with nb_err(). */
+int boot_file_read_all(struct boot_file *f);
+/* Read [off, off+len) of the file, from data or from the file. */
+int boot_file_pread(const struct boot_file *f, uint64_t off, void *buf, size_t len);
+/* Read the whole file straight into guest memory at gpa (an initrd: no
+ * copy in between).  The range must be RAM. */
+int boot_file_to_guest(const struct boot_file *f, struct guest_mem *m, uint64_t gpa);
 void boot_file_close(struct boot_file *f);
+/* The file's size (file_size, or size for a file built in memory). */
+static inline uint64_t boot_file_size(const struct boot_file *f)
+{
+	return f->file_size > f->size ? f->file_size : f->size;
+}
 
 #define BOOT_MAX_MODULES 32
 
@@ -99,6 +129,10 @@ struct boot_format {
 	int (*load)(struct boot_ctx *ctx, const struct boot_file *f);
 	/* Describe the file (entry, mode, headers, load ranges); 0 or -1. */
 	int (*inspect)(const struct boot_file *f, FILE *out);
+	/* probe, load and inspect need only the first BOOT_DISK_HEAD bytes of
+	 * a disk image and read anything further themselves (boot_file_pread):
+	 * the disk formats, so a large image is never read whole. */
+	bool disk_head;
 };
 
 #define BOOT_FORMAT(sym)                                                      \

@@ -195,34 +195,36 @@ static int put_initrd(struct boot_ctx *ctx, const struct bzimage *b)
 	ctx->initrd_addr = ctx->initrd_size = 0;
 	if (!path)
 		return 0;
+	/* Size first, then the bytes straight into guest RAM at their place. */
 	struct boot_file f;
-	if (boot_file_open(&f, path, 0) < 0)
+	if (boot_file_open_head(&f, path, 0, 0) < 0)
 		return -1;
+	uint64_t size = boot_file_size(&f);
 	uint64_t hi = (uint64_t)b->hdr.initrd_addr_max + 1;
 	if (hi > mem_low_top(ctx->mem))
 		hi = mem_low_top(ctx->mem);
 	uint64_t gpa;
-	if ((uint64_t)f.size > hi) {
-		nb_err("%s: initrd is %zu bytes, larger than guest RAM below 0x%" PRIx64
-		       " (-m %llu MiB); give the guest more memory with -m", path, f.size, hi,
+	if (size > hi) {
+		nb_err("%s: initrd is %" PRIu64 " bytes, larger than guest RAM below 0x%" PRIx64
+		       " (-m %llu MiB); give the guest more memory with -m", path, size, hi,
 		       (unsigned long long)(ctx->mem->size >> 20));
 		boot_file_close(&f);
 		return -1;
 	}
-	if (boot_place_high(ctx, f.size, LAYOUT_HIGH_MEM, hi, 4096, &gpa) < 0) {
-		nb_err("%s: initrd of %zu bytes does not fit in guest RAM below 0x%" PRIx64
+	if (boot_place_high(ctx, size, LAYOUT_HIGH_MEM, hi, 4096, &gpa) < 0) {
+		nb_err("%s: initrd of %" PRIu64 " bytes does not fit in guest RAM below 0x%" PRIx64
 		       " beside the kernel (-m %llu MiB); give the guest more memory with -m",
-		       path, f.size, hi, (unsigned long long)(ctx->mem->size >> 20));
+		       path, size, hi, (unsigned long long)(ctx->mem->size >> 20));
 		boot_file_close(&f);
 		return -1;
 	}
-	int r = mem_copy_in(ctx->mem, gpa, f.data, f.size);
+	int r = boot_file_to_guest(&f, ctx->mem, gpa);
 	if (r == 0) {
 		ctx->initrd_addr = gpa;
-		ctx->initrd_size = f.size;
+		ctx->initrd_size = size;
 		if (ctx->log)
-			fprintf(ctx->log, "nobios: initrd at 0x%" PRIx64 " size 0x%zx (%s)\n", gpa,
-				f.size, path);
+			fprintf(ctx->log, "nobios: initrd at 0x%" PRIx64 " size 0x%" PRIx64 " (%s)\n",
+				gpa, size, path);
 	}
 	boot_file_close(&f);
 	return r;

@@ -96,8 +96,8 @@ static const char *file_kind(const struct boot_file *f, char *buf, size_t len)
 		snprintf(buf, len, "Linux kernel image with a real-mode setup header (bzImage), "
 			 "protocol %u.%02u", d[0x207], d[0x206]);
 	} else if (f->size >= 512 && d[510] == 0x55 && d[511] == 0xAA) {
-		snprintf(buf, len, "disk image with an MBR boot signature (0x55AA), %zu sectors",
-			 f->size / 512);
+		snprintf(buf, len, "disk image with an MBR boot signature (0x55AA), %llu sectors",
+			 (unsigned long long)(boot_file_size(f) / 512));
 	} else {
 		snprintf(buf, len, "data (no ELF, bzImage or MBR signature)");
 	}
@@ -107,10 +107,10 @@ static const char *file_kind(const struct boot_file *f, char *buf, size_t len)
 int boot_inspect(const char *path, const struct boot_config *cfg, FILE *out)
 {
 	struct boot_file f;
-	if (boot_file_open(&f, path, 0) < 0)
+	if (boot_file_open_image(&f, path) < 0)
 		return -1;
 	char kind[160];
-	fprintf(out, "file: %s (%zu bytes)\n", path, f.size);
+	fprintf(out, "file: %s (%llu bytes)\n", path, (unsigned long long)boot_file_size(&f));
 	fprintf(out, "kind: %s\n", file_kind(&f, kind, sizeof(kind)));
 	/* Every format's probe, in detection order: boot_detect stops at the
 	 * first yes; here the later ones are shown too, marked "(not reached)",
@@ -147,6 +147,10 @@ int boot_inspect(const char *path, const struct boot_config *cfg, FILE *out)
 		fprintf(out, "format: none: nobios cannot boot this file directly\n");
 	}
 	int r = 0;
+	if (fmt && !fmt->disk_head && boot_file_read_all(&f) < 0) { /* a forced format */
+		boot_file_close(&f);
+		return -1;
+	}
 	if (fmt && fmt->inspect) {
 		if (cfg && cfg->entry_symbol && strcmp(fmt->name, "elf64") == 0) {
 			direct_inspect_elf(&f, out);

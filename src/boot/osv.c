@@ -6,6 +6,7 @@
  * ours: the probe says no and the pseudo-BIOS (detected after us) boots it.
  * Detection order 60 (see multiboot.c). */
 #include <inttypes.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "boot/boot.h"
@@ -62,6 +63,47 @@ static int osv_cmdline(const struct boot_file *f, const char **out)
 	return 0;
 }
 
+#define OSV_LOADER_MAX (1ull << 30)
+
+/* loader.elf: from sector 128 to the first partition that starts after it
+ * (OSv's ZFS partition) or the end of the disk.  Format detection read only
+ * the disk's head (BOOT_DISK_HEAD); the rest is read here.  *buf is set
+ * when memory was allocated (the caller frees it). */
+static int osv_loader(const struct boot_file *f, const uint8_t **elf, uint64_t *len,
+		      uint8_t **buf)
+{
+	*buf = NULL;
+	if (boot_file_size(f) <= f->size) { /* all of it in memory already */
+		*elf = f->data + OSV_LOADER_OFF;
+		*len = f->size - OSV_LOADER_OFF;
+		return 0;
+	}
+	uint64_t end = boot_file_size(f);
+	for (int i = 0; i < 4; i++) {
+		const uint8_t *p = f->data + 446 + 16 * i;
+		uint64_t lba = (uint64_t)p[8] | (uint64_t)p[9] << 8 | (uint64_t)p[10] << 16 |
+			       (uint64_t)p[11] << 24;
+		if (p[4] && lba > OSV_LOADER_SECTOR && lba * OSV_SECTOR < end)
+			end = lba * OSV_SECTOR;
+	}
+	*len = end - OSV_LOADER_OFF;
+	if (*len > OSV_LOADER_MAX)
+		return nb_err("%s: loader.elf region of %llu bytes from sector %d (to the first "
+			      "partition or the end of the disk) is larger than %llu MiB", f->path,
+			      (unsigned long long)*len, OSV_LOADER_SECTOR, OSV_LOADER_MAX >> 20);
+	*buf = malloc((size_t)*len);
+	if (!*buf)
+		return nb_err_internal("%s: no memory for loader.elf (%llu bytes)", f->path,
+				       (unsigned long long)*len);
+	if (boot_file_pread(f, OSV_LOADER_OFF, *buf, (size_t)*len) < 0) {
+		free(*buf);
+		*buf = NULL;
+		return -1;
+	}
+	*elf = *buf;
+	return 0;
+}
+
 static int osv_load(struct boot_ctx *ctx, const struct boot_file *f)
 {
 	char why[160];
@@ -71,8 +113,14 @@ static int osv_load(struct boot_ctx *ctx, const struct boot_file *f)
 	if (!cmdline && osv_cmdline(f, &cmdline) < 0)
 		return -1;
 	const char *sym = ctx->cfg->entry_symbol ? ctx->cfg->entry_symbol : ELF64SYM_DEFAULT_SYMBOL;
-	return elf64sym_boot(ctx, f->path, f->data + OSV_LOADER_OFF, f->size - OSV_LOADER_OFF, sym,
-			     cmdline);
+	const uint8_t *elf;
+	uint64_t len;
+	uint8_t *buf;
+	if (osv_loader(f, &elf, &len, &buf) < 0)
+		return -1;
+	int r = elf64sym_boot(ctx, f->path, elf, (size_t)len, sym, cmdline);
+	free(buf);
+	return r;
 }
 
 static int osv_inspect(const struct boot_file *f, FILE *out)
@@ -91,12 +139,15 @@ static int osv_inspect(const struct boot_file *f, FILE *out)
 			strlen(cl) > 200 ? "..." : "");
 	fprintf(out, "loader.elf at sector %d (file offset 0x%llx)\n", OSV_LOADER_SECTOR,
 		(unsigned long long)OSV_LOADER_OFF);
-	struct boot_file sub = *f;
-	sub.data = f->data + OSV_LOADER_OFF;
-	sub.size = f->size - OSV_LOADER_OFF;
-	sub.map_ = NULL;
+	const uint8_t *elf;
+	uint64_t len;
+	uint8_t *buf;
+	if (osv_loader(f, &elf, &len, &buf) < 0)
+		return -1;
+	struct boot_file sub = { .path = f->path, .data = elf, .size = (size_t)len };
 	direct_inspect_elf(&sub, out);
 	elf64sym_inspect_symbol(f->path, sub.data, sub.size, ELF64SYM_DEFAULT_SYMBOL, out);
+	free(buf);
 	return 0;
 }
 
@@ -107,5 +158,6 @@ static const struct boot_format osv_format = {
 	.probe = osv_probe,
 	.load = osv_load,
 	.inspect = osv_inspect,
+	.disk_head = true, /* osv_loader reads the rest */
 };
 BOOT_FORMAT(osv_format);

@@ -27,7 +27,9 @@ static const char usage_text[] =
 	"  --no-default-cmdline       pass the command line to Linux exactly as given\n"
 	"  --module FILE[,CMDLINE]    extra multiboot/PVH module (repeatable)\n"
 	"  --entry-symbol NAME        enter an ELF64 at symbol NAME in long mode (e.g. start64)\n"
-	"  --disk FILE[,rw|,snapshot] hard disk image (pseudo-BIOS INT 13h 0x80; OSv layout)\n"
+	"  --disk FILE[,rw|,snapshot] hard disk image (pseudo-BIOS INT 13h 0x80; OSv layout);\n"
+	"                             read-only unless rw (exclusive lock, flushed at exit);\n"
+	"                             snapshot: writes to a temporary file in $TMPDIR\n"
 	"  --floppy FILE[,rw|,snapshot] floppy image (pseudo-BIOS drive 0x00)\n"
 	"  --boot-protocol NAME       force a format: bzimage linux linux32 linux16 pvh\n"
 	"                             multiboot multiboot2 elf64 osv bios\n"
@@ -48,7 +50,8 @@ static const char usage_text[] =
 	"Exit status: 0 clean power-off or reset; (v << 1) | 1 when the guest writes v to\n"
 	"port 0xF4; 2 bad usage or bad input file; 4 guest fault (triple fault, entry failure,\n"
 	"emulation failure, hang, --timeout); 6 host or KVM error; 8 Linux guest panicked\n"
-	"(with the default reboot=k,panic_warm).\n";
+	"(with the default reboot=k,panic_warm); 10 a disk write or the flush at exit failed\n"
+	"(data the guest wrote may be lost).\n";
 
 static void usage_exit(FILE *out, int status)
 {
@@ -400,7 +403,9 @@ int main(int argc, char **argv)
 	machine_destroy(m);
 	if (r < 0) {
 		fprintf(stderr, "nobios: %s\n", res.cause[0] ? res.cause : nb_errmsg());
-		return res.status ? res.status : NB_EXIT_INTERNAL;
+		if (res.data_error[0])
+			fprintf(stderr, "nobios: %s\n", res.data_error);
+		return res.data_error[0] ? NB_EXIT_IO : res.status ? res.status : NB_EXIT_INTERNAL;
 	}
 	/* Guest faults and timeouts already printed their cause with the dump. */
 	if (res.stop == MACHINE_STOP_ERROR || res.stop == MACHINE_STOP_SIGNAL ||
@@ -408,5 +413,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "nobios: %s\n", res.cause);
 	else if (cfg.verbose)
 		fprintf(stderr, "nobios: %s (exit status %d)\n", res.cause, res.status);
+	if (res.data_error[0]) /* last: it decides the status */
+		fprintf(stderr, "nobios: %s\n", res.data_error);
 	return res.status;
 }

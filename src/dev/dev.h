@@ -36,6 +36,9 @@ struct dev_host {
 	 * trap in the vCPU thread (the pseudo-BIOS); may be NULL.  0 or -1. */
 	int (*get_cpu)(void *vm, struct cpu_state *s);
 	int (*set_cpu)(void *vm, const struct cpu_state *s);
+	/* Report a host-side failure the guest was told about and survives
+	 * (e.g. a disk I/O error): one line, without "nobios: "; may be NULL. */
+	void (*warn)(void *vm, const char *msg);
 	struct guest_mem *mem;
 	int console_in;  /* fd or -1 */
 	int console_out; /* fd */
@@ -93,6 +96,11 @@ struct device {
 	int (*init)(struct bus *b, struct dev_host *host, const struct machine_config *cfg,
 		    void **state);
 	void (*fini)(void *state);
+	/* Optional: the guest has stopped for good.  Make what the device
+	 * wrote for it durable and release what other processes may wait for
+	 * (disk image locks), before the VM's teardown.  0, or -1 with nb_err()
+	 * when data the guest wrote may be lost (exit status NB_EXIT_IO). */
+	int (*finish)(void *state);
 };
 
 #define DEVICE(sym)                                                           \

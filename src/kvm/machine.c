@@ -74,6 +74,12 @@ static void host_request_stop(void *vm, enum dev_stop_reason why, int status, co
 	machine_request_stop(vm, k, status, msg);
 }
 
+static void host_warn(void *vm, const char *msg)
+{
+	(void)vm;
+	fprintf(stderr, "nobios: %s\n", msg);
+}
+
 static void host_milestone(void *vm, const char *what)
 {
 	struct machine *m = vm;
@@ -163,6 +169,7 @@ static int setup_devices(struct machine *m)
 	m->dev_host = (struct dev_host){
 		.vm = m, .irq_line = host_irq_line, .request_stop = host_request_stop,
 		.milestone = host_milestone, .get_cpu = host_get_cpu, .set_cpu = host_set_cpu,
+		.warn = host_warn,
 		.mem = &m->mem, .console_in = m->cfg.console_in,
 		.console_out = m->cfg.console_out, .log = m->cfg.log,
 	};
@@ -265,6 +272,22 @@ static void machine_check_panic(struct machine *m, struct machine_result *res)
 		 LINUX_WARM_BOOT_FLAG_GPA);
 }
 
+/* The guest has stopped: each device's finish hook (disk flush and
+ * release).  A failure overrides the status (see struct machine_result). */
+static void finish_devices(struct machine *m, struct machine_result *res)
+{
+	for (unsigned i = 0; i < m->ndevs; i++) {
+		const struct device *d = m->devs[i].dev;
+		if (!d->finish || d->finish(m->devs[i].state) == 0)
+			continue;
+		if (!res->data_error[0])
+			snprintf(res->data_error, sizeof(res->data_error), "%s", nb_errmsg());
+		res->status = NB_EXIT_IO;
+	}
+	if (res->data_error[0])
+		timeline_mark_detail("disk data lost", "%s", res->data_error);
+}
+
 int machine_run(struct machine *m, struct machine_result *res)
 {
 	memset(res, 0, sizeof(*res));
@@ -276,6 +299,7 @@ int machine_run(struct machine *m, struct machine_result *res)
 	if (r == 0)
 		machine_check_panic(m, res);
 	m->vcpu.started = false;
+	finish_devices(m, res);
 	timeline_mark_detail("guest exit", "%s", res->cause);
 	if (m->gdb) /* tell a connected gdb the guest is gone */
 		gdbstub_guest_exited(m->gdb, res->status, res->status == NB_EXIT_GUEST_FAULT);

@@ -6,12 +6,16 @@
 #include <stddef.h>
 #include <setjmp.h>
 #include <cmocka.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "bios/bios.h"
 #include "mem/layout.h"
+#include "util/err.h"
 
 #define RAM (16u << 20)
 #define DISK (8u << 20)
@@ -134,12 +138,12 @@ static void test_geometry(void **st)
 	free(mbr);
 
 	/* 2 GiB: LBA-assist translation, 1024 cylinders at most */
-	bios_disk_init_buf(&d, buf, 0, false, false);
-	d.size = 2ull << 30;
-	d.data = buf; /* geometry looks only at sector 0 */
+	bios_disk_init_buf(&d, buf, sizeof(buf), false, false);
+	d.size = 2ull << 30; /* geometry reads only sector 0 of the image */
 	assert_int_equal(bios_disk_geometry(&d), 0);
 	assert_int_equal(d.heads, 128);
 	assert_true(d.cyls <= 1024);
+	bios_disk_close(&d);
 }
 
 /* ---- INT 13h CHS */
@@ -577,6 +581,106 @@ static void test_random_calls(void **st)
 	assert_memory_equal(f->ram + LAYOUT_BIOS, bios_image, BIOS_IMAGE_SIZE);
 }
 
+/* ---- INT 13h when the host fails: a disk image file whose writes hit a
+ * full file system and which another process truncates.  The guest gets
+ * RBIL's codes (CCh write fault, 04h sector not found), each kind of
+ * failure is reported once, and closing says writes were lost. */
+static struct {
+	int n;
+	char first[512];
+} warned;
+
+static void capture_warn(void *opaque, const char *msg)
+{
+	if (warned.n++ == 0)
+		snprintf(warned.first, sizeof(warned.first), "%s", msg);
+	(void)opaque;
+}
+
+static ssize_t full_pwrite(int fd, const void *buf, size_t len, off_t off)
+{
+	(void)fd, (void)buf, (void)len, (void)off;
+	errno = ENOSPC;
+	return -1;
+}
+
+static const struct disk_io full_fs = {
+	.pread = pread, .pwrite = full_pwrite, .fdatasync = fdatasync, .fallocate = fallocate,
+};
+
+static void test_host_errors(void **st)
+{
+	struct fx *f = *st;
+	char path[] = "/tmp/nobios-test-int13-XXXXXX";
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, f->disk, DISK), (ssize_t)DISK);
+	close(fd);
+	bios_disk_close(&f->b.hd);
+	assert_int_equal(bios_disk_open(&f->b.hd, path, true, false, false), 0);
+	assert_true(f->b.hd.writable);
+	memset(&warned, 0, sizeof(warned));
+	f->b.warn = capture_warn;
+	disk_image_set_io(&f->b.hd.img, &full_fs);
+
+	/* EDD write of 127 sectors: write fault, nothing transferred */
+	put_dap(f, 0x8000, 0x10, 127, 0x30000000, 64, 0);
+	ext(f, 0x4300, 0x8000);
+	assert_true(cf(f));
+	assert_int_equal(ah(f), BIOS_DISK_WRITE_FAULT);
+	uint16_t count = 0xFFFF;
+	mem_read16(&f->mem, 0x8002, &count);
+	assert_int_equal(count, 0);
+	assert_int_equal(warned.n, 1);
+	assert_non_null(strstr(warned.first, path));
+	assert_non_null(strstr(warned.first, "No space left on device"));
+	assert_non_null(strstr(warned.first, "status CCh"));
+	/* AH=01h: the last status */
+	struct cpu_state *s = regs(f, 0x0100);
+	s->gpr[CPU_RDX] = 0x80;
+	bios_call(&f->b, 0x13, s);
+	assert_int_equal(ah(f), BIOS_DISK_WRITE_FAULT);
+	/* a CHS write fails the same way; no second report */
+	s = regs(f, 0x0301);
+	s->gpr[CPU_RCX] = 2;
+	s->gpr[CPU_RDX] = 0x0180;
+	seg(&s->es, 0x3000);
+	s->gpr[CPU_RBX] = 0;
+	bios_call(&f->b, 0x13, s);
+	assert_true(cf(f));
+	assert_int_equal(ah(f), BIOS_DISK_WRITE_FAULT);
+	assert_int_equal(s->gpr[CPU_RAX] & 0xFF, 0);
+	assert_int_equal(warned.n, 1);
+	/* reads still work */
+	put_dap(f, 0x8000, 0x10, 3, 0x30000000, 100, 0);
+	ext(f, 0x4200, 0x8000);
+	assert_false(cf(f));
+	assert_int_equal(rd32(f, 0x30000), MARK + 100);
+
+	/* another process truncates the image to 64 sectors: LBA 100 is gone */
+	assert_int_equal(truncate(path, 64 * 512), 0);
+	put_dap(f, 0x8000, 0x10, 1, 0x30000000, 100, 0);
+	ext(f, 0x4200, 0x8000);
+	assert_true(cf(f));
+	assert_int_equal(ah(f), BIOS_DISK_NOT_FOUND);
+	assert_int_equal(warned.n, 2);
+	put_dap(f, 0x8000, 0x10, 1, 0x30000000, 100, 0); /* the failure zeroed the count */
+	ext(f, 0x4200, 0x8000);
+	assert_true(cf(f));
+	assert_int_equal(ah(f), BIOS_DISK_NOT_FOUND);
+	assert_int_equal(warned.n, 2); /* once per kind */
+	put_dap(f, 0x8000, 0x10, 1, 0x30000000, 10, 0);
+	ext(f, 0x4200, 0x8000);
+	assert_false(cf(f));
+
+	/* the writes the guest was refused are reported at the end */
+	assert_int_equal(bios_disks_finish(&f->b), -1);
+	assert_non_null(strstr(nb_errmsg(), "2 writes failed"));
+	assert_non_null(strstr(nb_errmsg(), path));
+	assert_false(f->b.hd.present);
+	unlink(path);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -590,6 +694,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_video_text, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_install, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_random_calls, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_host_errors, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
