@@ -7,83 +7,9 @@
 
 #include "boot/boot.h"
 #include "boot/elf.h"
-#include "boot/multiboot.h"
+#include "boot/direct.h"
+#include "boot/elf64sym.h"
 #include "util/err.h"
-
-static const char *xen_note_name(uint32_t type)
-{
-	/* xen/include/public/elfnote.h */
-	static const char *const n[] = {
-		"INFO", "ENTRY", "HYPERCALL_PAGE", "VIRT_BASE", "PADDR_OFFSET", "XEN_VERSION",
-		"GUEST_OS", "GUEST_VERSION", "LOADER", "PAE_MODE", "FEATURES", "BSD_SYMTAB",
-		"HV_START_LOW", "L1_MFN_VALID", "SUSPEND_CANCEL", "INIT_P2M", "MOD_START_PFN",
-		"SUPPORTED_FEATURES", "PHYS32_ENTRY",
-	};
-	return type < sizeof(n) / sizeof(n[0]) ? n[type] : "?";
-}
-
-static void print_desc(FILE *out, const uint8_t *d, size_t len)
-{
-	/* text: printable, optionally NUL-terminated (Xen's FEATURES is not) */
-	size_t tl = len > 0 && d[len - 1] == 0 ? len - 1 : len;
-	bool text = tl > 0 && len > 8;
-	if (len > 0 && d[len - 1] == 0)
-		text = tl > 0;
-	for (size_t i = 0; text && i < tl; i++)
-		if (d[i] < 0x20 || d[i] > 0x7E)
-			text = false;
-	if (text) {
-		fprintf(out, "\"%.*s\"", (int)(tl > 60 ? 60 : tl), (const char *)d);
-	} else if (len == 4 || len == 8) {
-		uint64_t v = 0;
-		for (size_t i = 0; i < len; i++)
-			v |= (uint64_t)d[i] << (8 * i);
-		fprintf(out, "0x%" PRIx64, v);
-	} else {
-		for (size_t i = 0; i < len && i < 20; i++)
-			fprintf(out, "%02x", d[i]);
-		if (len > 20)
-			fprintf(out, "...");
-	}
-}
-
-void direct_inspect_elf(const struct boot_file *f, FILE *out)
-{
-	struct elf_image e;
-	if (elf_parse(&e, f->path, f->data, f->size) < 0) {
-		fprintf(out, "ELF: %s\n", nb_errmsg());
-		return;
-	}
-	fprintf(out, "ELF%d %s, e_entry 0x%" PRIx64 ", %u PT_LOAD segment(s), physical [0x%" PRIx64
-		", 0x%" PRIx64 ")\n", e.is64 ? 64 : 32,
-		e.machine == 62 ? "x86-64" : e.machine == 3 ? "i386" : "?", e.entry, e.nload,
-		e.lo_paddr, e.hi_paddr);
-	for (unsigned i = 0; i < e.nload; i++) {
-		const struct elf_segment *s = &e.load[i];
-		fprintf(out, "  load [0x%08" PRIx64 ", 0x%08" PRIx64 ") %c%c%c file 0x%" PRIx64
-			"+0x%" PRIx64 " vaddr 0x%" PRIx64 "%s\n", s->paddr, s->paddr + s->memsz,
-			(s->flags & 4) ? 'r' : '-', (s->flags & 2) ? 'w' : '-',
-			(s->flags & 1) ? 'x' : '-', s->offset, s->filesz, s->vaddr,
-			s->memsz > s->filesz ? " (+bss)" : "");
-	}
-	for (uint32_t t = 0; t <= 18; t++) {
-		const uint8_t *d;
-		size_t len;
-		if (elf_find_note(&e, "Xen", t, &d, &len) == 1) {
-			fprintf(out, "  note Xen %2" PRIu32 " %-18s ", t, xen_note_name(t));
-			print_desc(out, d, len);
-			fputc('\n', out);
-		}
-	}
-	const uint8_t *d;
-	size_t len;
-	if (elf_find_note(&e, "GNU", 3, &d, &len) == 1) {
-		fprintf(out, "  note GNU build-id ");
-		print_desc(out, d, len);
-		fputc('\n', out);
-	}
-	nb_err_clear();
-}
 
 static const char *file_kind(const struct boot_file *f, char *buf, size_t len)
 {

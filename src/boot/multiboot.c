@@ -3,8 +3,8 @@
  * structure, and the entry state of section 3.2 (flat 32-bit protected mode,
  * paging off, A20 on, EAX = 0x2BADB002, EBX = mbi).
  *
- * Also the pieces the other direct formats share (module placement, the
- * Multiboot 1 info builder used by elf64/osv).
+ * Also the Multiboot 1 info builder that elf64/osv use (the pieces every
+ * direct format shares live in direct.c).
  *
  * Detection order of the direct formats (see boot.h: ascending `order`):
  *   linux (bzImage, ~10)   the setup header is unambiguous and most specific
@@ -28,7 +28,6 @@
 #include "mem/layout.h"
 #include "util/err.h"
 
-#define PAGE_SIZE 4096ULL
 #define ALIGN_UP(x, a) (((x) + (a) - 1) & ~((uint64_t)(a) - 1))
 
 static uint32_t rd32(const uint8_t *p)
@@ -131,80 +130,6 @@ static int aout_load(struct boot_ctx *ctx, const struct boot_file *f,
 	return 0;
 }
 
-int direct_put_str(struct guest_mem *m, uint64_t *cur, uint64_t end, const char *s,
-		   uint64_t *gpa)
-{
-	size_t len = strlen(s) + 1;
-	if (*cur > end || end - *cur < len)
-		return nb_err("boot information area full at 0x%" PRIx64 " (string of %zu bytes)",
-			      *cur, len);
-	if (mem_copy_in(m, *cur, s, len))
-		return -1;
-	*gpa = *cur;
-	*cur += len;
-	return 0;
-}
-
-int direct_load_modules(struct boot_ctx *ctx, uint64_t limit, struct direct_modules *mods)
-{
-	const struct boot_config *cfg = ctx->cfg;
-	struct boot_file files[BOOT_MAX_MODULES + 1];
-	unsigned n = 0;
-	int rc = -1;
-	memset(mods, 0, sizeof(*mods));
-	if (cfg->nmodules > BOOT_MAX_MODULES)
-		return nb_err("--module: %u modules, at most %d", cfg->nmodules, BOOT_MAX_MODULES);
-	if (cfg->initrd) {
-		mods->m[n].path = cfg->initrd;
-		mods->m[n].cmdline = NULL;
-		n++;
-	}
-	for (unsigned i = 0; i < cfg->nmodules; i++, n++) {
-		mods->m[n].path = cfg->modules[i].path;
-		mods->m[n].cmdline = cfg->modules[i].cmdline;
-	}
-	if (n == 0)
-		return 0;
-	uint64_t total = 0;
-	unsigned opened = 0;
-	for (unsigned i = 0; i < n; i++, opened++) {
-		if (boot_file_open(&files[i], mods->m[i].path, ctx->mem->size) < 0) {
-			nb_err_prefix("%s", i == 0 && cfg->initrd ? "--initrd" : "--module");
-			goto out;
-		}
-		mods->m[i].size = files[i].size;
-		total += ALIGN_UP(files[i].size, PAGE_SIZE);
-	}
-	uint64_t lo = ALIGN_UP(ctx->kernel_end > LAYOUT_HIGH_MEM ? ctx->kernel_end : LAYOUT_HIGH_MEM,
-			       PAGE_SIZE);
-	uint64_t hi = mem_low_top(ctx->mem) < limit ? mem_low_top(ctx->mem) : limit;
-	uint64_t base;
-	if (boot_place_high(ctx, total, lo, hi, PAGE_SIZE, &base) < 0) {
-		nb_err("modules: %u module(s) of %" PRIu64 " bytes (page aligned) do not fit in "
-		       "guest RAM between the kernel end 0x%" PRIx64 " and 0x%" PRIx64, n, total, lo,
-		       hi);
-		goto out;
-	}
-	/* One block, modules in command-line order: module i+1 follows module i
-	 * on the next page boundary. */
-	for (unsigned i = 0; i < n; i++) {
-		mods->m[i].addr = base;
-		if (mem_copy_in(ctx->mem, base, files[i].data, files[i].size) < 0)
-			goto out;
-		base += ALIGN_UP(files[i].size, PAGE_SIZE);
-	}
-	mods->n = n;
-	if (cfg->initrd) {
-		ctx->initrd_addr = mods->m[0].addr;
-		ctx->initrd_size = mods->m[0].size;
-	}
-	rc = 0;
-out:
-	for (unsigned i = 0; i < opened; i++)
-		boot_file_close(&files[i]);
-	return rc;
-}
-
 void multiboot_mem_sizes(const struct e820_map *map, uint32_t *lower, uint32_t *upper)
 {
 	*lower = *upper = 0;
@@ -225,8 +150,37 @@ void multiboot_mem_sizes(const struct e820_map *map, uint32_t *lower, uint32_t *
 	}
 }
 
+/* The memory map at cur: ctx->e820 converted entry for entry (the same type
+ * numbers); *cur moves past it. */
+static int put_mmap(struct boot_ctx *ctx, uint64_t *cur, uint64_t lim, struct multiboot_info *mbi)
+{
+	mbi->mmap_addr = (uint32_t)*cur;
+	for (unsigned i = 0; i < ctx->e820.n; i++) {
+		struct multiboot_mmap_entry me = {
+			.size = sizeof(me) - sizeof(me.size),
+			.addr = ctx->e820.e[i].addr,
+			.len = ctx->e820.e[i].size,
+			.type = ctx->e820.e[i].type,
+		};
+		if (*cur > lim || lim - *cur < sizeof(me))
+			return nb_err("multiboot: no room for the memory map");
+		if (mem_copy_in(ctx->mem, *cur, &me, sizeof(me)))
+			return -1;
+		*cur += sizeof(me);
+	}
+	mbi->mmap_length = (uint32_t)(*cur - mbi->mmap_addr);
+	return 0;
+}
+
 int multiboot_build_info(struct boot_ctx *ctx, uint64_t gpa, uint64_t room, uint64_t cmdline_gpa,
 			 const struct direct_modules *mods, uint64_t *end)
+{
+	return multiboot_build_info_at(ctx, gpa, room, 0, cmdline_gpa, mods, end);
+}
+
+int multiboot_build_info_at(struct boot_ctx *ctx, uint64_t gpa, uint64_t room,
+			    uint64_t mmap_gpa, uint64_t cmdline_gpa,
+			    const struct direct_modules *mods, uint64_t *end)
 {
 	struct multiboot_info mbi;
 	memset(&mbi, 0, sizeof(mbi));
@@ -234,6 +188,9 @@ int multiboot_build_info(struct boot_ctx *ctx, uint64_t gpa, uint64_t room, uint
 	uint64_t cur = gpa + sizeof(mbi);
 	if (room < sizeof(mbi))
 		return nb_err("multiboot: info area of %" PRIu64 " bytes is too small", room);
+	if (mmap_gpa && (mmap_gpa < cur || mmap_gpa >= lim || (mmap_gpa & 7)))
+		return nb_err_internal("multiboot: memory map at 0x%" PRIx64 " outside [0x%" PRIx64
+				       ", 0x%" PRIx64 ") or unaligned", mmap_gpa, cur, lim);
 
 	mbi.flags = MULTIBOOT_INFO_MEMORY | MULTIBOOT_INFO_MEM_MAP | MULTIBOOT_INFO_BOOT_LOADER_NAME;
 	uint32_t lower, upper;
@@ -246,12 +203,18 @@ int multiboot_build_info(struct boot_ctx *ctx, uint64_t gpa, uint64_t room, uint
 		mbi.cmdline = (uint32_t)cmdline_gpa;
 	}
 
+	if (mmap_gpa) {
+		cur = mmap_gpa;
+		if (put_mmap(ctx, &cur, lim, &mbi) < 0)
+			return -1;
+	}
+
 	/* Module list (16-byte aligned for tidiness; the spec asks nothing). */
 	if (mods && mods->n) {
 		cur = ALIGN_UP(cur, 16);
 		uint64_t list = cur;
 		uint64_t list_len = (uint64_t)mods->n * sizeof(struct multiboot_mod_list);
-		if (lim - cur < list_len)
+		if (cur > lim || lim - cur < list_len)
 			return nb_err("multiboot: no room for %u module entries", mods->n);
 		cur += list_len;
 		for (unsigned i = 0; i < mods->n; i++) {
@@ -274,23 +237,11 @@ int multiboot_build_info(struct boot_ctx *ctx, uint64_t gpa, uint64_t room, uint
 		mbi.mods_addr = (uint32_t)list;
 	}
 
-	/* Memory map: ctx->e820 converted entry for entry (same type numbers). */
-	cur = ALIGN_UP(cur, 8);
-	mbi.mmap_addr = (uint32_t)cur;
-	for (unsigned i = 0; i < ctx->e820.n; i++) {
-		struct multiboot_mmap_entry me = {
-			.size = sizeof(me) - sizeof(me.size),
-			.addr = ctx->e820.e[i].addr,
-			.len = ctx->e820.e[i].size,
-			.type = ctx->e820.e[i].type,
-		};
-		if (lim - cur < sizeof(me))
-			return nb_err("multiboot: no room for the memory map");
-		if (mem_copy_in(ctx->mem, cur, &me, sizeof(me)))
+	if (!mmap_gpa) {
+		cur = ALIGN_UP(cur, 8);
+		if (put_mmap(ctx, &cur, lim, &mbi) < 0)
 			return -1;
-		cur += sizeof(me);
 	}
-	mbi.mmap_length = (uint32_t)(cur - mbi.mmap_addr);
 
 	uint64_t name;
 	if (direct_put_str(ctx->mem, &cur, lim, NOBIOS_LOADER_NAME, &name))
@@ -333,31 +284,6 @@ static int mb1_check_flags(const char *path, uint32_t flags)
 	if (unknown)
 		return nb_err("%s: Multiboot header requires features 0x%04" PRIx32
 			      " (flags bits 3-15) that nobios does not know", path, unknown);
-	return 0;
-}
-
-void direct_log_map(const struct boot_ctx *ctx, const char *what)
-{
-	if (!ctx->log)
-		return;
-	fprintf(ctx->log, "nobios: %s, %u entries (from the E820 map):\n", what, ctx->e820.n);
-	for (unsigned i = 0; i < ctx->e820.n; i++)
-		fprintf(ctx->log, "nobios:   %016" PRIx64 " - %016" PRIx64 "  (%" PRIu32 ") %s\n",
-			ctx->e820.e[i].addr, ctx->e820.e[i].addr + ctx->e820.e[i].size,
-			ctx->e820.e[i].type, e820_type_name(ctx->e820.e[i].type));
-}
-
-int direct_check_segments(const struct elf_image *e)
-{
-	for (unsigned i = 0; i < e->nload; i++)
-		for (unsigned j = i + 1; j < e->nload; j++) {
-			const struct elf_segment *a = &e->load[i], *b = &e->load[j];
-			if (a->memsz && b->memsz && a->paddr < b->paddr + b->memsz &&
-			    b->paddr < a->paddr + a->memsz)
-				return nb_err("%s: PT_LOAD segments overlap: [0x%" PRIx64 ", 0x%" PRIx64
-					      ") and [0x%" PRIx64 ", 0x%" PRIx64 ")", e->path, a->paddr,
-					      a->paddr + a->memsz, b->paddr, b->paddr + b->memsz);
-		}
 	return 0;
 }
 

@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "boot/boot.h"
+#include "boot/direct.h"
 
 /* 3.1.1: the header lies 4-byte aligned within the first 8192 bytes. */
 #define MULTIBOOT_SEARCH        8192
@@ -123,8 +124,8 @@ _Static_assert(sizeof(struct multiboot_mod_list) == 16, "multiboot_mod_list");
 #define NOBIOS_LOADER_NAME "nobios " NOBIOS_LOADER_VERSION
 #define NOBIOS_LOADER_VERSION "0.1.0"
 
-/* ---- parsers and builders shared by multiboot.c, multiboot2.c, elf64sym.c,
- * osv.c and the unit tests (they run on plain buffers). */
+/* ---- parsers and builders shared by multiboot.c, elf64sym.c and the unit
+ * tests (they run on plain buffers). */
 
 /* Find the Multiboot header in the first MULTIBOOT_SEARCH bytes: returns its
  * file offset, or -1 (no magic with a valid checksum).  *bad_checksum is set
@@ -140,21 +141,6 @@ struct multiboot_aout {
 int multiboot_aout_layout(const char *path, const struct multiboot_header *h, long hdr_off,
 			  size_t file_size, struct multiboot_aout *out);
 
-/* Modules as placed in guest memory. */
-struct direct_module {
-	uint64_t addr, size;
-	const char *cmdline; /* NULL: none */
-	const char *path;
-};
-struct direct_modules {
-	struct direct_module m[BOOT_MAX_MODULES + 1];
-	unsigned n;
-};
-/* Load cfg->initrd (module 0, no command line) and cfg->modules[] page
- * aligned, in order, as one block at the top of RAM below `limit` and above
- * the kernel (ctx->kernel_end).  Sets ctx->initrd_addr/size to module 0. */
-int direct_load_modules(struct boot_ctx *ctx, uint64_t limit, struct direct_modules *mods);
-
 /* mem_lower/mem_upper in KiB from the E820 map (3.3: mem_upper is the RAM
  * contiguous from 1 MiB). */
 void multiboot_mem_sizes(const struct e820_map *map, uint32_t *lower, uint32_t *upper);
@@ -164,37 +150,17 @@ void multiboot_mem_sizes(const struct e820_map *map, uint32_t *lower, uint32_t *
  * ctx->e820, boot_loader_name.  *end gets the first free byte. */
 int multiboot_build_info(struct boot_ctx *ctx, uint64_t gpa, uint64_t room, uint64_t cmdline_gpa,
 			 const struct direct_modules *mods, uint64_t *end);
+/* The same with the memory map at mmap_gpa (8-aligned, after the 116-byte
+ * info and inside the area), the module list and strings after the map: the
+ * 2013 bhyveosvload's layout (mbi at 0x1000, E820 entries at 0x1100) that
+ * elf64/osv keep.  mmap_gpa 0: multiboot_build_info's order. */
+int multiboot_build_info_at(struct boot_ctx *ctx, uint64_t gpa, uint64_t room,
+			    uint64_t mmap_gpa, uint64_t cmdline_gpa,
+			    const struct direct_modules *mods, uint64_t *end);
 
 /* Load an ELF kernel for the multiboot formats: PT_LOADs at their physical
  * addresses, at or above 1 MiB and below 4 GiB; sets ctx->kernel_start/end;
  * *entry the physical entry (a virtual e_entry is translated). */
 int multiboot_load_elf(struct boot_ctx *ctx, const struct boot_file *f, uint64_t *entry);
-
-/* Refuse PT_LOAD segments whose physical ranges overlap (a loader would
- * silently let the later one win). 0 or -1 with nb_err. */
-struct elf_image;
-int direct_check_segments(const struct elf_image *e);
-
-/* With -v: log the memory map a format hands over (as "start - end (type)",
- * the form tboot and Linux print, so tests can compare them). */
-void direct_log_map(const struct boot_ctx *ctx, const char *what);
-
-/* inspect.c: print an ELF's class, entry, notes and load ranges. */
-void direct_inspect_elf(const struct boot_file *f, FILE *out);
-
-/* elf64sym.c: boot an ELF64 image (data, size) at symbol `symbol` in long
- * mode with identity paging, RBX = multiboot info at LAYOUT_MBI (mmap,
- * cmdline, modules), RSP = LAYOUT_STACK_TOP: the 2013 bhyveosvload's entry
- * for OSv's start64.  Used by the "elf64" and "osv" formats. */
-int elf64sym_boot(struct boot_ctx *ctx, const char *path, const uint8_t *data, size_t size,
-		  const char *symbol, const char *cmdline);
-/* inspect helper: the symbol's address and the entry it gives. */
-void elf64sym_inspect_symbol(const char *path, const uint8_t *data, size_t size,
-			     const char *symbol, FILE *out);
-#define ELF64SYM_DEFAULT_SYMBOL "start64"
-
-/* Append a string to the guest at *cur (bounded by end); *gpa its address. */
-int direct_put_str(struct guest_mem *m, uint64_t *cur, uint64_t end, const char *s,
-		   uint64_t *gpa);
 
 #endif

@@ -11,7 +11,8 @@
 
 #include "boot/boot.h"
 #include "boot/elf.h"
-#include "boot/multiboot.h"
+#include "boot/direct.h"
+#include "boot/elf64sym.h"
 #include "mem/layout.h"
 #include "util/err.h"
 

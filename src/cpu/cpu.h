@@ -38,6 +38,10 @@ struct cpu_state {
 	uint64_t cr0, cr2, cr3, cr4, cr8, efer;
 	struct cpu_segment cs, ds, es, fs, gs, ss, tr, ldt;
 	struct cpu_dtable gdt, idt;
+	/* XCR0 to enter with, 0 = leave KVM's alone.  Applied by the kvm layer
+	 * only where KVM has KVM_CAP_XCRS and the guest's CPUID has XSAVE,
+	 * trimmed to the features its CPUID leaf 0Dh lists. */
+	uint64_t xcr0;
 };
 
 /* Control-register and EFER bits, with the SDM's names. */
@@ -77,6 +81,9 @@ struct cpu_state {
 #define X86_EFER_LME (1ULL << 8)
 #define X86_EFER_LMA (1ULL << 10)
 #define X86_EFER_NXE (1ULL << 11)
+/* XCR0 state-component bits (SDM vol 1, 13.3). */
+#define X86_XCR0_X87 (1ULL << 0)
+#define X86_XCR0_SSE (1ULL << 1)
 #define X86_RFLAGS_CF (1ULL << 0)
 #define X86_RFLAGS_FIXED (1ULL << 1) /* bit 1 always reads 1 */
 #define X86_RFLAGS_ZF (1ULL << 6)
@@ -104,6 +111,13 @@ struct cpu_state {
 #define BOOT_GDT_DS   0x18 /* __BOOT_DS: flat data */
 #define BOOT_GDT_TSS  0x20 /* 32-bit available TSS (PVH wants a valid TR) */
 
+/* The elf64/osv entry's GDT (the 2013 bhyveosvload's, which OSv's own
+ * boot.S also builds): 64-bit code, data, 32-bit code, then our TSS. */
+#define ELF64_GDT_CS   0x08 /* 64-bit code (L=1) */
+#define ELF64_GDT_DS   0x10 /* flat data */
+#define ELF64_GDT_CS32 0x18 /* flat 32-bit code */
+#define ELF64_GDT_TSS  0x20 /* 64-bit TSS (16 bytes; TR must be valid) */
+
 enum cpu_mode { CPU_MODE_REAL, CPU_MODE_PROT16, CPU_MODE_PROT32, CPU_MODE_LONG, CPU_MODE_LONG_COMPAT };
 
 /* Reset-like state: everything zero, RFLAGS bit 1, segments real-mode. */
@@ -118,6 +132,14 @@ int cpu_setup_prot32(struct cpu_state *s, struct guest_mem *m, uint16_t cs_sel);
  * LAYOUT_PML4..), CS = BOOT_GDT_CS (L=1), data = BOOT_GDT_DS, IF = 0,
  * CR0 = PE|PG|ET|NE, CR4 = PAE, EFER = LME|LMA. */
 int cpu_setup_long(struct cpu_state *s, struct guest_mem *m);
+/* The elf64/osv entry: 64-bit long mode as an x86-64 ABI program expects it,
+ * in the 2013 bhyveosvload's shape: GDT at LAYOUT_GDT with ELF64_GDT_*,
+ * CS = ELF64_GDT_CS, data = ELF64_GDT_DS, identity paging of 4 GiB as
+ * cpu_setup_long (the caller adds the kernel's own mappings, pagemap.h),
+ * CR0 = PE|MP|ET|NE|WP|PG, CR4 = PAE|PGE|OSFXSR|OSXMMEXCPT,
+ * EFER = LME|LMA|NXE (the kvm layer drops NXE where the guest's CPUID has
+ * no NX), xcr0 = X87|SSE, IF = 0. */
+int cpu_setup_long_elf64(struct cpu_state *s, struct guest_mem *m);
 /* Write the boot GDT at LAYOUT_GDT (null, cs32, cs64, ds, tss). */
 int cpu_write_boot_gdt(struct guest_mem *m, bool long_mode);
 /* Identity-map [0, bytes) with 2 MiB pages; tables at pml4 (PML4, PDPT, PDs). */

@@ -1,5 +1,6 @@
 /* cpu_state.c - entry-mode builders: the boot GDT, identity page tables and
- * the register state of real, flat 32-bit protected and 64-bit long mode. */
+ * the register state of real, flat 32-bit protected and 64-bit long mode
+ * (the Linux boot protocol's, and the elf64/osv entry's). */
 #include "cpu/cpu.h"
 
 #include <string.h>
@@ -151,6 +152,64 @@ int cpu_setup_long(struct cpu_state *s, struct guest_mem *m)
 	s->cr3 = LAYOUT_PML4;
 	s->cr4 = X86_CR4_PAE;
 	s->efer = X86_EFER_LME | X86_EFER_LMA;
+	return 0;
+}
+
+/* The elf64/osv GDT (selectors ELF64_GDT_*).  The TSS descriptor is the
+ * 16-byte system descriptor of IA-32e mode (SDM vol 3, 8.2.3): the second
+ * half holds base bits 63-32, zero here. */
+static int write_elf64_gdt(struct guest_mem *m)
+{
+	uint64_t gdt[6] = {
+		0,
+		gdt_entry(0, 0xFFFFFFFF, SEG_TYPE_CODE_RX_A, 1, 0, 1, 0, 1), /* 0x08 code64 */
+		gdt_entry(0, 0xFFFFFFFF, SEG_TYPE_DATA_RW_A, 1, 0, 0, 1, 1), /* 0x10 data */
+		gdt_entry(0, 0xFFFFFFFF, SEG_TYPE_CODE_RX_A, 1, 0, 0, 1, 1), /* 0x18 code32 */
+		gdt_entry(LAYOUT_TSS, TSS_SIZE - 1, SEG_TYPE_TSS32_AVL, 0, 0, 0, 0, 0), /* 0x20 */
+		0,
+	};
+	if (mem_copy_in(m, LAYOUT_GDT, gdt, sizeof(gdt)) < 0)
+		return -1;
+	return mem_zero(m, LAYOUT_TSS, TSS_SIZE);
+}
+
+/* Why these bits (OSv's start64 and every x86-64 ABI program run SSE code
+ * and may set XD in their page tables from their first instructions):
+ * - CR0.MP=1, EM=0, TS=0 and CR4.OSFXSR|OSXMMEXCPT: SSE instructions run
+ *   (EM=1 or OSFXSR=0 makes them #UD, SDM vol 3, 13.1.4) and SIMD
+ *   floating-point exceptions are #XM, not #UD; MP=1 is what the SDM asks
+ *   of an OS with an x87 (table 9-2).  ET reads 1 on every x86-64 CPU; NE=1
+ *   reports x87 errors natively, not through the PIC's IRQ 13.
+ * - CR0.WP=1: supervisor writes honour read-only pages (our tables map
+ *   everything writable, so only the kernel's own tables are affected).
+ * - CR4.PGE: global pages work as a kernel marking them global expects
+ *   (OSv's own boot tables set G); every x86-64 CPU has it.
+ * - not CR4.PSE: ignored with PAE paging (SDM 4.1.1; 2 MiB pages exist
+ *   regardless), not CR4.DE: it only changes what DR4/DR5 mean, not PCE:
+ *   it only lets CPL>0 run RDPMC, which a loader has no business granting.
+ *   bhyveosvload set all three (CR4 0x7b8); none changes what the kernel
+ *   can do at CPL 0.
+ * - EFER.NXE: XD bits in the kernel's tables mean no-execute instead of a
+ *   reserved-bit #PF; the kvm layer drops it where the guest's CPUID has no
+ *   NX, so EFER and CPUID agree (a WRMSR setting it there would #GP).
+ * - XCR0 = X87|SSE: the state XSAVE then manages (KVM resets XCR0 to X87). */
+int cpu_setup_long_elf64(struct cpu_state *s, struct guest_mem *m)
+{
+	if (write_elf64_gdt(m) < 0)
+		return -1;
+	if (cpu_build_identity_map(m, LAYOUT_PML4, LAYOUT_IDENTITY_MAP) < 0)
+		return -1;
+	set_protected_common(s, true);
+	struct cpu_segment ds = flat(ELF64_GDT_DS, SEG_TYPE_DATA_RW_A, 0, 1);
+	s->ds = s->es = s->fs = s->gs = s->ss = ds;
+	s->cs = flat(ELF64_GDT_CS, SEG_TYPE_CODE_RX_A, 1, 0);
+	s->tr.selector = ELF64_GDT_TSS; /* busy 64-bit TSS: type 11 as in 32-bit */
+	s->gdt = (struct cpu_dtable){ LAYOUT_GDT, 6 * 8 - 1 };
+	s->cr0 = X86_CR0_PE | X86_CR0_MP | X86_CR0_ET | X86_CR0_NE | X86_CR0_WP | X86_CR0_PG;
+	s->cr3 = LAYOUT_PML4;
+	s->cr4 = X86_CR4_PAE | X86_CR4_PGE | X86_CR4_OSFXSR | X86_CR4_OSXMMEXCPT;
+	s->efer = X86_EFER_LME | X86_EFER_LMA | X86_EFER_NXE;
+	s->xcr0 = X86_XCR0_X87 | X86_XCR0_SSE;
 	return 0;
 }
 

@@ -31,6 +31,7 @@ static const struct cpuid_bit named_bits[] = {
 	{ "rdrand", 1, 0, 2, 30 },   { "rdseed", 7, 0, 1, 18 },  { "pdpe1gb", 0x80000001, 0, 3, 26 },
 	{ "la57", 7, 0, 2, 16 },     { "fsgsbase", 7, 0, 1, 0 }, { "pku", 7, 0, 2, 3 },
 	{ "umip", 7, 0, 2, 2 },      { "shstk", 7, 0, 2, 7 },    { "hypervisor", 1, 0, 2, 31 },
+	{ "nx", 0x80000001, 0, 3, 20 },
 };
 
 /* Instructions KVM's emulator refuses on an emulating host (kvm_pvm), by the

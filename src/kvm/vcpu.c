@@ -4,6 +4,7 @@
 #include <signal.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
@@ -97,6 +98,7 @@ static void state_from_kvm(struct cpu_state *s, const struct kvm_regs *r,
 	s->cr4 = sr->cr4;
 	s->cr8 = sr->cr8;
 	s->efer = sr->efer;
+	s->xcr0 = 0; /* "leave alone": vcpu_set_state then keeps the guest's */
 }
 
 int vcpu_get_state(struct vcpu *v, struct cpu_state *s)
@@ -108,6 +110,83 @@ int vcpu_get_state(struct vcpu *v, struct cpu_state *s)
 	if (ioctl(v->fd, KVM_GET_SREGS, &sr) < 0)
 		return nb_err_errno("KVM_GET_SREGS");
 	state_from_kvm(s, &r, &sr);
+	return 0;
+}
+
+/* ---- entry features the guest's CPUID decides.  Loaders run before any
+ * vCPU exists, so they ask (EFER.NXE, cpu_state.xcr0) and this decides.
+ * KVM_SET_SREGS does not check EFER against the vCPU's CPUID (measured:
+ * kvm_amd in the SVM test host takes NXE with NX masked), so a guest would
+ * run with EFER.NXE set while its CPUID says there is no NX, a state its
+ * own WRMSR could never reach (#GP): keep the two consistent.
+ * KVM_SET_XCRS refuses features outside CPUID leaf 0Dh. */
+static struct kvm_cpuid2 *guest_cpuid_table(struct vcpu *v)
+{
+	for (uint32_t n = 128; n <= 4096; n *= 2) {
+		struct kvm_cpuid2 *c = calloc(1, sizeof(*c) + n * sizeof(c->entries[0]));
+		if (!c)
+			return NULL;
+		c->nent = n;
+		if (ioctl(v->fd, KVM_GET_CPUID2, c) == 0)
+			return c;
+		free(c);
+		if (errno != E2BIG)
+			return NULL;
+	}
+	return NULL;
+}
+
+static const struct kvm_cpuid_entry2 *guest_cpuid(const struct kvm_cpuid2 *c, uint32_t fn,
+						   uint32_t idx)
+{
+	for (uint32_t i = 0; c && i < c->nent; i++)
+		if (c->entries[i].function == fn &&
+		    (!(c->entries[i].flags & KVM_CPUID_FLAG_SIGNIFCANT_INDEX) ||
+		     c->entries[i].index == idx))
+			return &c->entries[i];
+	return NULL;
+}
+
+#define CPUID_80000001_EDX_NX (1u << 20)
+#define CPUID_1_ECX_XSAVE     (1u << 26)
+
+/* EFER for KVM_SET_SREGS: NXE asked for and not already on is dropped when
+ * the guest's CPUID has no NX (so once, at entry: a running guest that has
+ * NXE on has NX, and the other callers pass back what they read). */
+static uint64_t fit_efer(struct vcpu *v, const struct cpu_state *s, uint64_t cur_efer,
+			 struct kvm_cpuid2 **cpuid)
+{
+	uint64_t efer = s->efer;
+	if (!(efer & X86_EFER_NXE) || (cur_efer & X86_EFER_NXE))
+		return efer;
+	if (!*cpuid)
+		*cpuid = guest_cpuid_table(v);
+	const struct kvm_cpuid_entry2 *e = guest_cpuid(*cpuid, 0x80000001, 0);
+	if (e && (e->edx & CPUID_80000001_EDX_NX))
+		return efer;
+	if (v->m->cfg.log)
+		fprintf(v->m->cfg.log, "nobios: the guest's CPUID has no NX: EFER.NXE left clear\n");
+	return efer & ~X86_EFER_NXE;
+}
+
+/* XCR0 where KVM can set it and the guest has XSAVE, trimmed to the
+ * features the guest's leaf 0Dh lists (x87 always). */
+static int set_xcr0(struct vcpu *v, uint64_t want, struct kvm_cpuid2 **cpuid)
+{
+	if (ioctl(v->m->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_XCRS) <= 0)
+		return 0;
+	if (!*cpuid)
+		*cpuid = guest_cpuid_table(v);
+	const struct kvm_cpuid_entry2 *f = guest_cpuid(*cpuid, 1, 0);
+	const struct kvm_cpuid_entry2 *d = guest_cpuid(*cpuid, 0xD, 0);
+	if (!f || !(f->ecx & CPUID_1_ECX_XSAVE) || !d)
+		return 0;
+	uint64_t xcr0 = want & (((uint64_t)d->edx << 32 | d->eax) | X86_XCR0_X87);
+	struct kvm_xcrs x = { .nr_xcrs = 1, .xcrs = { { .xcr = 0, .value = xcr0 } } };
+	if (ioctl(v->fd, KVM_SET_XCRS, &x) < 0)
+		return nb_err_errno("KVM_SET_XCRS (XCR0 = 0x%llx)", (unsigned long long)xcr0);
+	if (v->m->cfg.log)
+		fprintf(v->m->cfg.log, "nobios: XCR0 = 0x%llx\n", (unsigned long long)xcr0);
 	return 0;
 }
 
@@ -132,9 +211,14 @@ int vcpu_set_state(struct vcpu *v, const struct cpu_state *s)
 	sr.cr3 = s->cr3;
 	sr.cr4 = s->cr4;
 	sr.cr8 = s->cr8;
-	sr.efer = s->efer;
-	if (ioctl(v->fd, KVM_SET_SREGS, &sr) < 0)
-		return nb_err_errno("KVM_SET_SREGS");
+	struct kvm_cpuid2 *cpuid = NULL;
+	sr.efer = fit_efer(v, s, sr.efer, &cpuid);
+	int rc = ioctl(v->fd, KVM_SET_SREGS, &sr) < 0 ? nb_err_errno("KVM_SET_SREGS") : 0;
+	if (rc == 0 && s->xcr0)
+		rc = set_xcr0(v, s->xcr0, &cpuid);
+	free(cpuid);
+	if (rc < 0)
+		return -1;
 	const uint64_t *g = s->gpr;
 	struct kvm_regs r = { .rax = g[CPU_RAX], .rcx = g[CPU_RCX], .rdx = g[CPU_RDX],
 			      .rbx = g[CPU_RBX], .rsp = g[CPU_RSP], .rbp = g[CPU_RBP],

@@ -24,6 +24,16 @@
 #define LAYOUT_IDENTITY_MAP    0x100000000ULL /* bytes identity-mapped (4 GiB) */
 #define LAYOUT_CMDLINE         0x00020000ULL /* kernel command line */
 #define LAYOUT_CMDLINE_MAX     0x00010000ULL /* 64 KiB incl. NUL */
+/* The elf64/osv entry keeps the 2013 bhyveosvload's places: the mbi at
+ * LAYOUT_MBI, its memory map right after it, the command line just below the
+ * stack (one that does not fit there goes to LAYOUT_CMDLINE instead). */
+#define LAYOUT_ELF64_MMAP      0x00001100ULL /* multiboot mmap (the E820 map) */
+#define LAYOUT_ELF64_CMDLINE   0x00007E00ULL /* up to LAYOUT_STACK_BOTTOM */
+/* Page tables (PDPTs, PDs, PTs) for an ELF64's PT_LOADs mapped at their
+ * p_vaddr besides the identity map (src/cpu/pagemap.h): 96 pages, enough
+ * for 4 KiB pages over 180 MiB of kernel, 2 MiB pages over much more. */
+#define LAYOUT_MAP_TABLES      0x00030000ULL
+#define LAYOUT_MAP_TABLES_END  0x00090000ULL
 #define LAYOUT_EBDA            0x0009FC00ULL /* EBDA (MP tables) */
 #define LAYOUT_LOW_RAM_END     0x0009FC00ULL /* usable conventional memory ends here */
 #define LAYOUT_LEGACY_HOLE     0x000A0000ULL /* VGA/ROM hole */

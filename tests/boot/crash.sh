@@ -28,17 +28,18 @@ esac
 rip() { printf 'RIP=%016x (64-bit long mode, CPL 0)' $(($1 - back)); }
 
 # crash_gdt: lgdt of a 1-entry GDT, then mov ds -> #GP -> no IDT -> triple fault
+# (the mov never completes: DS keeps the elf64 entry's 0x10, now beyond the limit)
 run_nobios 30 run "$GUESTS/crash_gdt.elf"
 check crash-bad-gdt eval '[ "$RC" = 4 ] && shutdown_state_ok &&
 	has "nobios: triple fault (KVM_EXIT_SHUTDOWN)" &&
 	has "$(rip 0x100015)" &&
 	has "GDTR base=0000000000100038 limit=0007 (1 entries)" &&
-	has "hint: selectors beyond GDTR.limit 0x0007" && has "DS=0x0018" && has "RAX=000000002bad0018" &&
+	has "hint: selectors beyond GDTR.limit 0x0007" && has "DS=0x0010" && has "RAX=000000002bad0018" &&
 	has "IDTR base=0000000000000000 limit=0000 (0 vectors) (empty: any exception triple-faults)" &&
 	has "bytes at RIP: ${at_exit}8e d8" &&
 	has "RIP translation: $(printf 0x%x $((0x100015 - back))) -> $(printf 0x%x $((0x100015 - back))) (2 MiB page, 4-level)" &&
-	has "CS  0010 base=0000000000000000 limit=ffffffff type=b code exec/read accessed P DPL=0 L G" &&
-	has "EFER=0000000000000500 [LME LMA]" && ! has "VMX guest-state checks"'
+	has "CS  0008 base=0000000000000000 limit=ffffffff type=b code exec/read accessed P DPL=0 L G" &&
+	has "EFER=0000000000000d00 [LME LMA NXE]" && ! has "VMX guest-state checks"'
 
 # crash_gp: read of a non-canonical address with no IDT
 run_nobios 30 run "$GUESTS/crash_gp.elf"
@@ -46,7 +47,8 @@ check crash-gp-no-idt eval '[ "$RC" = 4 ] && shutdown_state_ok && has "nobios: t
 	has "$(rip 0x100014)" &&
 	has "RAX=8000000000001000" && has "bytes at RIP: ${at_exit}48 8b 00" &&
 	has "hint: IDTR.limit is 0: the first exception becomes #DF, then a triple fault" &&
-	has "CR0=0000000080000031 [PE ET NE PG]" && has "CR4=0000000000000020 [PAE]"'
+	has "CR0=0000000080010033 [PE MP ET NE WP PG]" &&
+	has "CR4=00000000000006a0 [PAE PGE OSFXSR OSXMMEXCPT]"'
 
 # crash_nopae: 32-bit multiboot guest sets EFER.LME and CR0.PG without CR4.PAE
 if runs_here crash-nopae; then

@@ -1,7 +1,8 @@
 #!/bin/bash
 # direct.sh - the direct-boot formats (issue 3): one probe guest per protocol
-# (Multiboot ELF and a.out kludge, Multiboot2, PVH, ELF64 at start64, an OSv
-# disk image), `nobios inspect` on every probe and corpus image, tboot
+# (Multiboot ELF and a.out kludge, Multiboot2, PVH, ELF64 at start64 linked
+# at its load address and 1 GiB above it as OSv is (issue 11), an OSv disk
+# image), `nobios inspect` on every probe and corpus image, tboot
 # through Multiboot 1 and 2 (its e820 map against ours), Debian's vmlinux
 # through PVH to its first console lines, and malformed input (status 2).
 . "$(dirname "$0")/lib.sh"
@@ -53,7 +54,8 @@ run_until() {
 
 # ---- probes: entry state and every field of the boot information
 if need_kvm direct-mb1 direct-mb1-aout direct-mb2 direct-pvh direct-pvh-nomods direct-elf64 \
-	direct-elf64-symbol direct-osv-disk direct-forced-mb2-on-mb1; then
+	direct-elf64-symbol direct-elf64-high direct-elf64-high-nonx direct-osv-disk \
+	direct-forced-mb2-on-mb1; then
 	run_nobios 30 -m 256M --kernel "$GUESTS/direct-mb1.elf" --cmdline "$CMD_MODS" "${MODARGS[@]}"
 	check direct-mb1 eval 'probe_ok && has "direct-mb1: "'
 	run_nobios 30 -m 256M --kernel "$GUESTS/direct-mb1-aout.bin" --cmdline "$CMD_MODS" "${MODARGS[@]}"
@@ -69,17 +71,29 @@ if need_kvm direct-mb1 direct-mb1-aout direct-mb2 direct-pvh direct-pvh-nomods d
 	# the symbol named explicitly (the CLI then forces the elf64 format)
 	run_nobios 30 -m 256M --entry-symbol start64 "$GUESTS/direct-elf64.elf" --cmdline "$CMD_NOMODS"
 	check direct-elf64-symbol probe_ok
+	# Linked 1 GiB above its load address (OSv's p_vaddr = p_paddr + 1 GiB):
+	# start64 reads .bss and .data at their virtual addresses and runs SSE
+	# on them at once; the probe walks the page tables it was given.
+	run_nobios 30 -m 256M -v --kernel "$GUESTS/direct-elf64-high.elf" --cmdline "$CMD_MODS" "${MODARGS[@]}"
+	check direct-elf64-high eval 'probe_ok && has "direct-elf64-high: EFER 0xd00" &&
+		has "PT_LOAD 2: virtual [0x40200000, 0x40400000) -> physical 0x200000: 1 x 2 MiB + 0 x 4 KiB"'
+	# a CPUID without NX: EFER.NXE left clear (KVM_SET_SREGS would take it
+	# and the guest would run with NXE its CPUID says does not exist)
+	run_nobios 30 -m 256M -v --cpuid-mask nx "$GUESTS/direct-elf64-high.elf" --cmdline "$CMD_NOMODS"
+	check direct-elf64-high-nonx eval 'probe_ok && has "direct-elf64-high: EFER 0x500" &&
+		has "has no NX: EFER.NXE left clear"'
 	# a format forced on a file without its header: refused, not guessed
 	run_nobios 10 -m 256M --boot-protocol multiboot2 "$GUESTS/direct-mb1.elf"
 	check direct-forced-mb2-on-mb1 eval 'status2 "no Multiboot2 header"'
 
-	# An OSv-layout disk from the elf64 probe: MBR (55 AA), the command
-	# line at sector 1, loader.elf at sector 128; booted with --disk.
+	# An OSv-layout disk from the high elf64 probe (linked as OSv's
+	# loader.elf is): MBR (55 AA), the command line at sector 1, loader.elf
+	# at sector 128; booted with --disk.
 	img=$TMP/osv.img
 	head -c $((128 * 512)) /dev/zero > "$img"
 	printf '\x55\xaa' | dd of="$img" bs=1 seek=510 conv=notrunc status=none
 	printf '%s\0' "$CMD_NOMODS" | dd of="$img" bs=512 seek=1 conv=notrunc status=none
-	cat "$GUESTS/direct-elf64.elf" >> "$img"
+	cat "$GUESTS/direct-elf64-high.elf" >> "$img"
 	run_nobios 30 -m 256M -v --disk "$img"
 	check direct-osv-disk eval 'probe_ok && has "cmdline: $CMD_NOMODS" && has "loaded as osv"'
 fi
@@ -98,7 +112,13 @@ inspect_ok inspect-direct-mb1 "$GUESTS/direct-mb1.elf" multiboot "flags 0x000000
 inspect_ok inspect-direct-mb1-aout "$GUESTS/direct-mb1-aout.bin" multiboot "a.out kludge" "entry: 0x100020"
 inspect_ok inspect-direct-mb2 "$GUESTS/direct-mb2.elf" multiboot2 "information request: 6 (mmap)" "framebuffer tag (optional"
 inspect_ok inspect-direct-pvh "$GUESTS/direct-pvh.elf" pvh "PHYS32_ENTRY" "32-bit protected mode"
-inspect_ok inspect-direct-elf64 "$GUESTS/direct-elf64.elf" elf64 "symbol start64" "64-bit long mode"
+inspect_ok inspect-direct-elf64 "$GUESTS/direct-elf64.elf" elf64 "symbol start64" "64-bit long mode" \
+	"PT_LOAD 0: virtual = physical [0x100000," "page tables: 0 of 96 pages" "RBP=0x0 "
+inspect_ok inspect-direct-elf64-high "$GUESTS/direct-elf64-high.elf" elf64 "symbol start64 = 0x401000" \
+	"PT_LOAD 0: virtual [0x40100000, 0x4010" "-> physical 0x100000: 0 x 2 MiB + " \
+	"PT_LOAD 1: virtual [0x40104000, 0x4010" "-> physical 0x104000: 0 x 2 MiB + " \
+	"PT_LOAD 2: virtual [0x40200000, 0x40400000) -> physical 0x200000: 1 x 2 MiB + 0 x 4 KiB pages" \
+	"page tables: 1 of 96 pages" "RBP=0x100000 (ELF header)"
 if need_corpus inspect-corpus-vmlinuz inspect-corpus-vmlinux inspect-corpus-tboot \
 	inspect-corpus-tboot-forced-mb2 inspect-corpus-syslinux; then
 	inspect_ok inspect-corpus-vmlinuz "$CORPUS/linux/vmlinuz-cloud-amd64" bzimage "bzImage"
@@ -191,3 +211,19 @@ run_nobios 10 --boot-protocol osv --disk "$TMP/plain.img"
 check direct-bad-osv-plain-disk eval 'status2 "not an OSv disk image: MBR disk, but no ELF (loader.elf) at sector 128"'
 run_nobios 10 --boot-protocol elf64 "$GUESTS/direct-pvh.elf"
 check direct-bad-elf64-on-elf32 eval 'status2 "ELF64"'
+# the high probe's second PT_LOAD (program header at 64 + 56) moved onto
+# the first one's virtual range, then out of the canonical lower half
+setvaddr() { # setvaddr FILE HEX16: p_vaddr of program header 1, little-endian
+	printf "$(printf '%s' "$2" | sed 's/\(..\)/\\x\1/g')" |
+		dd of="$1" bs=1 seek=$((64 + 56 + 16)) conv=notrunc status=none
+}
+cp "$GUESTS/direct-elf64-high.elf" "$TMP/vover.elf"
+setvaddr "$TMP/vover.elf" 0020104000000000 # 0x40102000: inside PT_LOAD 0
+run_nobios 10 run "$TMP/vover.elf"
+check direct-bad-elf64-virtual-overlap eval 'status2 "overlap in virtual memory"'
+cp "$GUESTS/direct-elf64-high.elf" "$TMP/noncanon.elf"
+setvaddr "$TMP/noncanon.elf" 0040100000800000 # 0x0000800000104000
+run_nobios 10 run "$TMP/noncanon.elf"
+check direct-bad-elf64-noncanonical eval 'status2 "is not canonical"'
+OUT=$("$NOBIOS" inspect "$TMP/noncanon.elf" 2>&1); RC=$?
+check inspect-bad-elf64-noncanonical eval '[ "$RC" = 0 ] && has "entry: cannot boot: " && has "is not canonical"'

@@ -50,7 +50,7 @@ stepping_told_iff_no_int3() {
 gdb_session -ex 'break debug_target' -ex continue -ex 'print probe_value' -ex 'print x' \
 	-ex 'print/x $cr0' -ex 'x/s probe_buffer' -ex stepi -ex 'info registers rip' -ex detach
 check gdb-break-step-detach eval 'gdb_has "Breakpoint 1, debug_target (x=10) at tests/guests/debug/debug_probe.c:16" &&
-	gdb_has "\$1 = 4660" && gdb_has "\$2 = 10" && gdb_has "\$3 = 0x80000031" &&
+	gdb_has "\$1 = 4660" && gdb_has "\$2 = 10" && gdb_has "\$3 = 0x80010033" &&
 	gdb_has "<probe_buffer>:	\"nobios-gdb\"" &&
 	printf "%s" "$GDB_OUT" | grep -Eq "^rip +0x[0-9a-f]+ +0x[0-9a-f]+ <debug_target\+[0-9]+>" &&
 	gdb_has "[Inferior 1 (Remote target) detached]" &&

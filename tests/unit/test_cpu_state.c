@@ -55,6 +55,12 @@ static void test_long_mode(void **st)
 	assert_false(s.rflags & X86_RFLAGS_IF);
 	assert_true(s.rflags & X86_RFLAGS_FIXED);
 	assert_int_equal(cpu_mode_of(&s), CPU_MODE_LONG);
+	/* The Linux 64-bit entry's exact control registers: no SSE, no NX
+	 * asked for (the kernel sets its own), XCR0 left alone. */
+	assert_int_equal(s.cr0, X86_CR0_PE | X86_CR0_ET | X86_CR0_NE | X86_CR0_PG);
+	assert_int_equal(s.cr4, X86_CR4_PAE);
+	assert_int_equal(s.efer, X86_EFER_LME | X86_EFER_LMA);
+	assert_int_equal(s.xcr0, 0);
 
 	/* Page tables: PML4[0] -> PDPT, PDPT[i] -> PD i, PD entries 2 MiB pages */
 	assert_int_equal(rd64(&m, LAYOUT_PML4), LAYOUT_PDPT | PTE_P | PTE_RW);
@@ -98,6 +104,59 @@ static void test_prot32(void **st)
 	assert_int_equal((tss >> 40) & 0xF, 0x9);        /* available TSS in the table */
 	assert_int_equal((tss >> 16) & 0xFFFFFF, LAYOUT_TSS);
 	assert_int_equal(cpu_mode_of(&s), CPU_MODE_PROT32);
+	assert_int_equal(s.xcr0, 0);
+}
+
+/* The elf64/osv entry (bhyveosvload's shape, SSE-ready), field by field. */
+static void test_long_elf64(void **st)
+{
+	(void)st;
+	struct guest_mem m = fresh();
+	struct cpu_state s;
+	cpu_state_init(&s);
+	assert_int_equal(cpu_setup_long_elf64(&s, &m), 0);
+	/* GDT: null, 64-bit code, data, 32-bit code, then a 16-byte 64-bit
+	 * TSS descriptor (SDM vol 3 figure 8-4): limit 0x67, base 0x800,
+	 * type 9 (available), P, base 63-32 zero. */
+	assert_int_equal(rd64(&m, LAYOUT_GDT + 0x00), 0);
+	assert_int_equal(rd64(&m, LAYOUT_GDT + ELF64_GDT_CS), 0x00AF9B000000FFFFULL);
+	assert_int_equal(rd64(&m, LAYOUT_GDT + ELF64_GDT_DS), 0x00CF93000000FFFFULL);
+	assert_int_equal(rd64(&m, LAYOUT_GDT + ELF64_GDT_CS32), 0x00CF9B000000FFFFULL);
+	assert_int_equal(rd64(&m, LAYOUT_GDT + ELF64_GDT_TSS), 0x0000890008000067ULL);
+	assert_int_equal(rd64(&m, LAYOUT_GDT + ELF64_GDT_TSS + 8), 0);
+	assert_int_equal(s.gdt.base, LAYOUT_GDT);
+	assert_int_equal(s.gdt.limit, 0x2F);
+	assert_int_equal(s.cs.selector, 0x08);
+	assert_int_equal(s.cs.l, 1);
+	assert_int_equal(s.cs.db, 0);
+	const struct cpu_segment *data[] = { &s.ds, &s.es, &s.fs, &s.gs, &s.ss };
+	for (int i = 0; i < 5; i++) {
+		assert_int_equal(data[i]->selector, 0x10);
+		assert_int_equal(data[i]->type, 0x3);
+		assert_int_equal(data[i]->limit, 0xFFFFFFFF);
+	}
+	assert_int_equal(s.tr.selector, ELF64_GDT_TSS);
+	assert_int_equal(s.tr.type, 0xB); /* busy 64-bit TSS */
+	assert_int_equal(s.tr.base, LAYOUT_TSS);
+	assert_int_equal(s.tr.limit, 0x67);
+	/* CR0 = PE|MP|ET|NE|WP|PG: EM and TS clear, so SSE runs */
+	assert_int_equal(s.cr0, 0x80010033ULL);
+	assert_int_equal(s.cr0 & (X86_CR0_EM | X86_CR0_TS), 0);
+	/* CR4 = PAE|PGE|OSFXSR|OSXMMEXCPT */
+	assert_int_equal(s.cr4, 0x6A0);
+	assert_int_equal(s.efer, X86_EFER_LME | X86_EFER_LMA | X86_EFER_NXE);
+	assert_int_equal(s.xcr0, X86_XCR0_X87 | X86_XCR0_SSE);
+	assert_int_equal(s.cr3, LAYOUT_PML4);
+	assert_int_equal(s.rflags, X86_RFLAGS_FIXED);
+	assert_int_equal(s.gpr[CPU_RSP], LAYOUT_STACK_TOP);
+	assert_int_equal(cpu_mode_of(&s), CPU_MODE_LONG);
+	/* the identity map as the Linux entry has it */
+	assert_int_equal(rd64(&m, LAYOUT_PML4), LAYOUT_PDPT | PTE_P | PTE_RW);
+	assert_int_equal(rd64(&m, LAYOUT_PD + 3 * 0x1000 + 511 * 8),
+			 0xFFE00000ULL | PTE_P | PTE_RW | PTE_PS);
+	/* and a state VM entry accepts (SDM vol 3C 26.3.1) */
+	char why[512];
+	assert_int_equal(cpu_check_entry_state_ex(&s, CPU_CHECK_NO_UNRESTRICTED, why, sizeof(why)), 0);
 }
 
 static void test_real(void **st)
@@ -156,6 +215,7 @@ int main(void)
 		cmocka_unit_test(test_reset_state),
 		cmocka_unit_test(test_long_mode),
 		cmocka_unit_test(test_prot32),
+		cmocka_unit_test(test_long_elf64),
 		cmocka_unit_test(test_real),
 		cmocka_unit_test(test_too_small),
 	};

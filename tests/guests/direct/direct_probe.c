@@ -1,5 +1,6 @@
 /* direct_probe.c - one probe per direct-boot protocol (built with
- * -DPROTO_MB1, PROTO_MB1_AOUT, PROTO_MB2, PROTO_PVH or PROTO_ELF64).  It
+ * -DPROTO_MB1, PROTO_MB1_AOUT, PROTO_MB2, PROTO_PVH or PROTO_ELF64, the
+ * last also with ELF64_HIGH: linked 1 GiB above its load address).  It
  * checks the exact entry state the specification (and nobios's documented
  * layout) gives, then every field of the boot information against what
  * tests/boot/direct.sh passes: -m 256M, one of the two command lines below,
@@ -24,6 +25,8 @@
 #define NAME "direct-mb2"
 #elif defined(PROTO_PVH)
 #define NAME "direct-pvh"
+#elif defined(PROTO_ELF64) && defined(ELF64_HIGH)
+#define NAME "direct-elf64-high"
 #elif defined(PROTO_ELF64)
 #define NAME "direct-elf64"
 #else
@@ -34,6 +37,17 @@
 uptr entry_regs[9];
 u16 entry_sel[7]; /* cs ds es fs gs ss tr */
 extern char _image_start[], _end[];
+
+/* Virtual minus physical for the image: OSv's 1 GiB for direct-elf64-high.
+ * PHYS() is where a link-time address lies in guest-physical memory. */
+#if defined(ELF64_HIGH)
+#define VM_SHIFT 0x40000000ull
+extern u8 big_bss[0x200000];
+extern char _bss_end[];
+#else
+#define VM_SHIFT 0ull
+#endif
+#define PHYS(p) ((u64)(uptr)(p) - VM_SHIFT)
 
 static const struct { u64 addr, size; u32 type; } e820_expect[] = {
 	{ 0x0, 0x9FC00, 1 },
@@ -46,6 +60,10 @@ static const struct { u64 addr, size; u32 type; } e820_expect[] = {
 static inline uptr read_cr0(void) { uptr v; __asm__ volatile("mov %%cr0, %0" : "=r"(v)); return v; }
 static inline uptr read_cr3(void) { uptr v; __asm__ volatile("mov %%cr3, %0" : "=r"(v)); return v; }
 static inline uptr read_cr4(void) { uptr v; __asm__ volatile("mov %%cr4, %0" : "=r"(v)); return v; }
+static inline void cpuid(u32 leaf, u32 *a, u32 *b, u32 *c, u32 *d)
+{
+	__asm__ volatile("cpuid" : "=a"(*a), "=b"(*b), "=c"(*c), "=d"(*d) : "a"(leaf), "c"(0));
+}
 static inline u64 rdmsr(u32 msr)
 {
 	u32 lo, hi;
@@ -101,7 +119,7 @@ static void check_module(int i, u64 start, u64 end)
 {
 	u32 size = i == 0 ? MOD0_SIZE : MOD1_SIZE;
 	CHECK_EQ(start & (PAGE - 1), 0);
-	CHECK(start >= align_up((uptr)_end, PAGE));
+	CHECK(start >= align_up(PHYS(_end), PAGE));
 	CHECK(end <= RAM_SIZE);
 	CHECK_EQ(end - start, size);
 	if (end - start != size || end > RAM_SIZE)
@@ -133,6 +151,12 @@ static void check_mbi1(u64 mbi)
 	CHECK_EQ(flags & 0x1000, 0); /* no framebuffer */
 	CHECK_EQ(rd32(mbi + 4), 0x9FC00 / 1024);          /* mem_lower */
 	CHECK_EQ(rd32(mbi + 8), (RAM_SIZE - 0x100000) / 1024); /* mem_upper */
+#if defined(PROTO_ELF64)
+	/* the 2013 bhyveosvload's places: mmap right after the mbi, the
+	 * command line at 0x7E00 */
+	CHECK_EQ(rd32(mbi + 48), 0x1100);
+	CHECK_EQ(rd32(mbi + 16), 0x7E00);
+#endif
 	int mods = check_cmdline(str_at(rd32(mbi + 16)));
 	if (mods) {
 		CHECK(flags & 0x008);
@@ -285,6 +309,147 @@ static void check_start_info(u64 si)
 }
 #endif
 
+#if defined(PROTO_ELF64)
+extern u64 entry_bss_zero, entry_bss_seen, entry_data_one, entry_data_seen, entry_sse_seen;
+
+#define PTE_ADDR 0x000FFFFFFFFFF000ull
+/* Translate va through CR3's 4-level tables (Intel SDM vol 3A 4.5) as the
+ * MMU does; ~0 if not present.  *size gets the page size. */
+static u64 walk(u64 va, u64 *size)
+{
+	u64 e = rd64((read_cr3() & PTE_ADDR) + ((va >> 39) & 511) * 8);
+	if (!(e & 1))
+		return ~0ull;
+	e = rd64((e & PTE_ADDR) + ((va >> 30) & 511) * 8);
+	if (!(e & 1))
+		return ~0ull;
+	if (e & 0x80) {
+		*size = 1ull << 30;
+		return (e & PTE_ADDR & ~(*size - 1)) | (va & (*size - 1));
+	}
+	e = rd64((e & PTE_ADDR) + ((va >> 21) & 511) * 8);
+	if (!(e & 1))
+		return ~0ull;
+	if (e & 0x80) {
+		*size = 2ull << 20;
+		return (e & PTE_ADDR & ~(*size - 1)) | (va & (*size - 1));
+	}
+	e = rd64((e & PTE_ADDR) + ((va >> 12) & 511) * 8);
+	if (!(e & 1))
+		return ~0ull;
+	*size = 4096;
+	return (e & PTE_ADDR) | (va & 0xFFF);
+}
+
+/* Whether virtual page p lies in one of the image's PT_LOADs: text+data
+ * from _image_start to _bss_end, and the .bss-only one (big_bss). */
+static int in_image(u64 p)
+{
+#if defined(ELF64_HIGH)
+	return (p >= (uptr)_image_start && p < align_up((uptr)_bss_end, PAGE)) ||
+	       (p >= (uptr)big_bss && p < (uptr)_end);
+#else
+	(void)p;
+	return 0;
+#endif
+}
+
+/* The page tables: identity 2 MiB pages over [0, 4 GiB) except where the
+ * image is linked away from its load address; there, the image's pages go
+ * to their physical frames (4 KiB pages in a region shared with the
+ * identity map, 2 MiB where a whole region is the image's) and the rest of
+ * a split region stays identity. */
+static void check_page_tables(void)
+{
+	const u64 kv_lo = (uptr)_image_start, kv_hi = align_up((uptr)_end, PAGE);
+	u64 bad = 0, split = 0, size;
+	for (u64 va = 0; va < (4ull << 30); va += 2ull << 20) {
+		int mine = VM_SHIFT && va + (2ull << 20) > kv_lo && va < kv_hi;
+		u64 pa = walk(va, &size);
+		if (!mine) {
+			bad += pa != va || size != (2ull << 20);
+			continue;
+		}
+		if (size == (2ull << 20)) {
+			bad += !in_image(va) || !in_image(va + size - PAGE) || pa != va - VM_SHIFT;
+			continue;
+		}
+		split++;
+		for (u64 p = va; p < va + (2ull << 20); p += PAGE) {
+			u64 want = in_image(p) ? p - VM_SHIFT : p;
+			bad += walk(p, &size) != want || size != PAGE;
+		}
+	}
+	CHECK_EQ(bad, 0);
+	CHECK_EQ(split, VM_SHIFT ? 1 : 0); /* only [1 GiB, 1 GiB + 2 MiB) is shared */
+}
+
+/* The elf64/osv entry state (nobios's cpu_setup_long_elf64), exactly. */
+static void check_elf64_entry(u16 cs, u32 car, uptr cr0, u64 efer)
+{
+	u32 a, b, c, d;
+	CHECK_EQ(cs, 0x08);                 /* bhyveosvload's 64-bit code selector */
+	CHECK(AR_L(car) && !AR_DB(car));
+	CHECK_EQ(entry_sel[6], 0x20);       /* TR: the TSS after the three segments */
+	struct __attribute__((packed)) { u16 limit; uptr base; } g;
+	__asm__ volatile("sgdt %0" : "=m"(g));
+	CHECK_EQ(g.base, 0x500);
+	CHECK_EQ(g.limit, 0x2F);
+	CHECK_EQ(rd64(g.base + 0x08), 0x00AF9B000000FFFFull); /* 64-bit code */
+	CHECK_EQ(rd64(g.base + 0x10), 0x00CF93000000FFFFull); /* data */
+	CHECK_EQ(rd64(g.base + 0x18), 0x00CF9B000000FFFFull); /* 32-bit code */
+	/* CR0 = PE|MP|ET|NE|WP|PG, CR4 = PAE|PGE|OSFXSR|OSXMMEXCPT */
+	CHECK_EQ(cr0, 0x80010033u);
+	CHECK_EQ(read_cr4(), 0x6A0);
+	/* EFER = LME|LMA, and NXE exactly where CPUID says NX exists */
+	cpuid(0x80000001, &a, &b, &c, &d);
+	CHECK_EQ(efer, 0x500 | ((d >> 20) & 1 ? 0x800 : 0));
+	puts_(NAME ": EFER ");
+	puthex(efer);
+	/* XCR0 = x87|SSE where XSAVE exists; XGETBV needs CR4.OSXSAVE, which
+	 * the entry leaves to the kernel: set it for the read only. */
+	cpuid(1, &a, &b, &c, &d);
+	if (c & (1u << 26)) {
+		uptr cr4 = read_cr4();
+		u32 lo, hi;
+		__asm__ volatile("mov %0, %%cr4" ::"r"(cr4 | (1u << 18)));
+		__asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+		__asm__ volatile("mov %0, %%cr4" ::"r"(cr4));
+		CHECK_EQ((u64)hi << 32 | lo, 3);
+		puts_(", XCR0 ");
+		puthex((u64)hi << 32 | lo);
+	}
+	puts_("\n");
+	CHECK_EQ(entry_regs[0], 0x2BADB002);
+	CHECK_EQ(entry_regs[1], 0x1000);    /* RBX: mbi at LAYOUT_MBI */
+	CHECK_EQ(entry_regs[7], 0x9000);    /* RSP: LAYOUT_STACK_TOP */
+	/* RBP: the ELF header's physical address when a PT_LOAD holds it
+	 * (link-high.ld loads the headers, link.ld does not) */
+#if defined(ELF64_HIGH)
+	CHECK_EQ(entry_regs[6], PHYS(_image_start));
+	CHECK_EQ(rd32(entry_regs[6]), 0x464C457F);                /* "\x7fELF" */
+	CHECK_EQ(rd32(entry_regs[6] + VM_SHIFT), 0x464C457F);     /* and virtually */
+#else
+	CHECK_EQ(entry_regs[6], 0);
+#endif
+	/* what start64 read through virtual addresses, and SSE on it */
+	CHECK_EQ(entry_bss_seen, 0);
+	CHECK_EQ(entry_data_seen, 0x3FF0000000000000ull);   /* 1.0 */
+	CHECK_EQ(entry_sse_seen, 0x4000000000000000ull);    /* 1.0 + 1.0 */
+	/* virtual and physical name the same bytes (volatile: the compiler
+	 * cannot know the two addresses alias) */
+	*(volatile u64 *)&entry_bss_zero = 0x1122334455667788ull;
+	CHECK_EQ(rd64(PHYS(&entry_bss_zero)), 0x1122334455667788ull);
+	CHECK_EQ(rd64(PHYS(&entry_data_one)), 0x3FF0000000000000ull);
+#if defined(ELF64_HIGH)
+	CHECK_EQ(rd8((uptr)&big_bss[0x123456]), 0);
+	*(volatile u8 *)&big_bss[0x123456] = 0x5A;
+	CHECK_EQ(rd8(PHYS(&big_bss[0x123456])), 0x5A);
+#endif
+	check_page_tables();
+}
+#endif
+
 /* A20 enabled: 1 MiB + x does not alias x. */
 static void check_a20(void)
 {
@@ -307,7 +472,11 @@ void probe_main(void)
 	for (int i = 1; i <= 5; i++) {
 		u16 s = entry_sel[i];
 		u32 ar = seg_access(s);
+#if defined(PROTO_ELF64)
+		CHECK_EQ(s, 0x10); /* bhyveosvload's data selector */
+#else
 		CHECK_EQ(s, 0x18); /* BOOT_GDT_DS */
+#endif
 		CHECK(AR_P(ar) && AR_S(ar) && !(AR_TYPE(ar) & 8) && (AR_TYPE(ar) & 2));
 #if !defined(PROTO_ELF64)
 		CHECK_EQ(seg_limit(s), 0xFFFFFFFF);
@@ -320,28 +489,7 @@ void probe_main(void)
 	uptr cr0 = read_cr0();
 	check_a20();
 #if defined(PROTO_ELF64)
-	CHECK_EQ(cs, 0x10);                 /* BOOT_GDT_CS, L = 1 */
-	CHECK(AR_L(car) && !AR_DB(car));
-	CHECK_EQ(cr0 & 0x80000001u, 0x80000001u); /* PG | PE */
-	CHECK_EQ(read_cr4() & 0x20, 0x20);  /* PAE */
-	CHECK_EQ(efer & 0x500, 0x500);      /* LME | LMA */
-	CHECK_EQ(entry_regs[0], 0x2BADB002);
-	CHECK_EQ(entry_regs[1], 0x1000);    /* RBX: mbi at LAYOUT_MBI */
-	CHECK_EQ(entry_regs[7], 0x9000);    /* RSP: LAYOUT_STACK_TOP */
-	/* identity paging of the first 4 GiB with 2 MiB pages */
-	u64 pml4 = read_cr3() & ~0xFFFull;
-	u64 pdpt = rd64(pml4) & 0x000FFFFFFFFFF000ull;
-	CHECK(rd64(pml4) & 1);
-	int bad = 0;
-	for (u64 i = 0; i < 4; i++) {
-		u64 pd = rd64(pdpt + i * 8) & 0x000FFFFFFFFFF000ull;
-		for (u64 j = 0; j < 512; j++) {
-			u64 pde = rd64(pd + j * 8);
-			if ((pde & 0x000FFFFFFFE00000ull) != (i << 30 | j << 21) || (pde & 0x81) != 0x81)
-				bad++;
-		}
-	}
-	CHECK_EQ(bad, 0);
+	check_elf64_entry(cs, car, cr0, efer);
 	check_mbi1(entry_regs[1]);
 #else
 	CHECK_EQ(cs, 0x08);                 /* BOOT_GDT_CS32 */
