@@ -59,21 +59,28 @@ int boot_file_open(struct boot_file *f, const char *path, uint64_t max)
 		close(fd);
 		return nb_err("%s: not a regular file", path);
 	}
-	if (st.st_size == 0) {
+	/* A block device's st_size is 0: its size is where its end is. */
+	off_t size = st.st_size;
+	if (S_ISBLK(st.st_mode) && (size = lseek(fd, 0, SEEK_END)) < 0) {
+		int e = errno;
 		close(fd);
-		return nb_err("%s: empty file", path);
+		return nb_err("%s: cannot find the size of the block device: %s", path, strerror(e));
 	}
-	if (max && (uint64_t)st.st_size > max) {
+	if (size == 0) {
 		close(fd);
-		return nb_err("%s: too large (%lld bytes, at most %llu)", path,
-			      (long long)st.st_size, (unsigned long long)max);
+		return nb_err("%s: empty %s", path, S_ISBLK(st.st_mode) ? "block device" : "file");
 	}
-	void *p = mmap(NULL, st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+	if (max && (uint64_t)size > max) {
+		close(fd);
+		return nb_err("%s: too large (%lld bytes, at most %llu)", path, (long long)size,
+			      (unsigned long long)max);
+	}
+	void *p = mmap(NULL, (size_t)size, PROT_READ, MAP_PRIVATE, fd, 0);
 	close(fd);
 	if (p == MAP_FAILED)
 		return nb_err("%s: cannot map: %s", path, strerror(errno));
 	f->data = p;
-	f->size = st.st_size;
+	f->size = (size_t)size;
 	f->map_ = p;
 	return 0;
 }

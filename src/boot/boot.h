@@ -110,6 +110,8 @@ const struct boot_format *boot_detect(const struct boot_file *f, char *why, size
  * the chosen or forced format's entry, headers and load ranges) on out.
  * 0, or -1 with nb_err() when the file cannot be read. */
 int boot_inspect(const char *path, const struct boot_config *cfg, FILE *out);
+/* The same for a file already in memory (tests, fuzzing). */
+int boot_inspect_file(const struct boot_file *f, const struct boot_config *cfg, FILE *out);
 
 /* Shared helpers for loaders. */
 /* Place the command line at LAYOUT_CMDLINE (checked against max incl. NUL). */

@@ -47,6 +47,40 @@ static void print_desc(FILE *out, const uint8_t *d, size_t len)
 	}
 }
 
+#define XEN_NOTE_LAST 18 /* XEN_ELFNOTE_PHYS32_ENTRY */
+#define NT_GNU_BUILD_ID 3
+
+struct one_note {
+	bool found;
+	const uint8_t *desc;
+	size_t len;
+};
+
+struct seen_notes {
+	struct one_note xen[XEN_NOTE_LAST + 1];
+	struct one_note build_id;
+};
+
+static void note_keep(struct one_note *n, const uint8_t *desc, uint32_t len)
+{
+	if (n->found)
+		return; /* the first of each, as elf_find_note finds it */
+	n->found = true;
+	n->desc = desc;
+	n->len = len;
+}
+
+static int note_collect(void *arg, const uint8_t *name, uint32_t namesz, uint32_t type,
+			const uint8_t *desc, uint32_t descsz)
+{
+	struct seen_notes *s = arg;
+	if (namesz == 4 && memcmp(name, "Xen", 4) == 0 && type <= XEN_NOTE_LAST)
+		note_keep(&s->xen[type], desc, descsz);
+	else if (namesz == 4 && memcmp(name, "GNU", 4) == 0 && type == NT_GNU_BUILD_ID)
+		note_keep(&s->build_id, desc, descsz);
+	return 0;
+}
+
 void direct_inspect_elf(const struct boot_file *f, FILE *out)
 {
 	struct elf_image e;
@@ -66,20 +100,21 @@ void direct_inspect_elf(const struct boot_file *f, FILE *out)
 			(s->flags & 1) ? 'x' : '-', s->offset, s->filesz, s->vaddr,
 			s->memsz > s->filesz ? " (+bss)" : "");
 	}
-	for (uint32_t t = 0; t <= 18; t++) {
-		const uint8_t *d;
-		size_t len;
-		if (elf_find_note(&e, "Xen", t, &d, &len) == 1) {
-			fprintf(out, "  note Xen %2" PRIu32 " %-18s ", t, xen_note_name(t));
-			print_desc(out, d, len);
-			fputc('\n', out);
-		}
+	/* One walk collects the first Xen note of each type and the GNU
+	 * build-id: inspect used to walk the notes twenty times. */
+	struct seen_notes seen;
+	memset(&seen, 0, sizeof(seen));
+	elf_notes_each(&e, note_collect, &seen);
+	for (uint32_t t = 0; t <= XEN_NOTE_LAST; t++) {
+		if (!seen.xen[t].found)
+			continue;
+		fprintf(out, "  note Xen %2" PRIu32 " %-18s ", t, xen_note_name(t));
+		print_desc(out, seen.xen[t].desc, seen.xen[t].len);
+		fputc('\n', out);
 	}
-	const uint8_t *d;
-	size_t len;
-	if (elf_find_note(&e, "GNU", 3, &d, &len) == 1) {
+	if (seen.build_id.found) {
 		fprintf(out, "  note GNU build-id ");
-		print_desc(out, d, len);
+		print_desc(out, seen.build_id.desc, seen.build_id.len);
 		fputc('\n', out);
 	}
 	nb_err_clear();
@@ -92,7 +127,9 @@ static const char *file_kind(const struct boot_file *f, char *buf, size_t len)
 		snprintf(buf, len, "ELF%s %s %s", d[4] == 2 ? "64" : "32",
 			 d[18] == 62 ? "x86-64" : d[18] == 3 ? "i386" : "(other machine)",
 			 d[16] == 2 ? "executable" : d[16] == 3 ? "shared object" : "file");
-	} else if (f->size > 0x206 && memcmp(d + 0x202, "HdrS", 4) == 0) {
+	} else if (f->size > 0x207 && memcmp(d + 0x202, "HdrS", 4) == 0) {
+		/* the protocol version is the 16 bits at 0x206: bytes 0x206 and
+		 * 0x207 must both be in the file */
 		snprintf(buf, len, "Linux kernel image with a real-mode setup header (bzImage), "
 			 "protocol %u.%02u", d[0x207], d[0x206]);
 	} else if (f->size >= 512 && d[510] == 0x55 && d[511] == 0xAA) {
@@ -104,14 +141,13 @@ static const char *file_kind(const struct boot_file *f, char *buf, size_t len)
 	return buf;
 }
 
-int boot_inspect(const char *path, const struct boot_config *cfg, FILE *out)
+int boot_inspect_file(const struct boot_file *file, const struct boot_config *cfg, FILE *out)
 {
-	struct boot_file f;
-	if (boot_file_open(&f, path, 0) < 0)
-		return -1;
+	const struct boot_file *fp = file;
+	const char *path = fp->path;
 	char kind[160];
-	fprintf(out, "file: %s (%zu bytes)\n", path, f.size);
-	fprintf(out, "kind: %s\n", file_kind(&f, kind, sizeof(kind)));
+	fprintf(out, "file: %s (%zu bytes)\n", path, fp->size);
+	fprintf(out, "kind: %s\n", file_kind(fp, kind, sizeof(kind)));
 	/* Every format's probe, in detection order: boot_detect stops at the
 	 * first yes; here the later ones are shown too, marked "(not reached)",
 	 * so a file carrying several headers shows all of them. */
@@ -122,7 +158,7 @@ int boot_inspect(const char *path, const struct boot_config *cfg, FILE *out)
 		char one[256] = "";
 		if (!fmts[i]->probe)
 			continue;
-		int yes = fmts[i]->probe(&f, one, sizeof(one)) == 1;
+		int yes = fmts[i]->probe(fp, one, sizeof(one)) == 1;
 		fprintf(out, "  %3d %-10s %s: %s%s\n", fmts[i]->order, fmts[i]->name,
 			yes ? "yes" : "no ", one, yes && det ? " (not reached)" : "");
 		if (yes && !det)
@@ -135,10 +171,8 @@ int boot_inspect(const char *path, const struct boot_config *cfg, FILE *out)
 		proto = "elf64"; /* --entry-symbol asks for the elf64 entry */
 	if (proto) {
 		fmt = boot_format_by_name(proto);
-		if (!fmt) {
-			boot_file_close(&f);
+		if (!fmt)
 			return nb_err("--boot-protocol: unknown protocol '%s'", proto);
-		}
 		fprintf(out, "format: %s (forced by --%s; detection says %s)\n", fmt->name,
 			cfg->protocol ? "boot-protocol" : "entry-symbol", det ? det->name : "none");
 	} else if (fmt) {
@@ -149,14 +183,23 @@ int boot_inspect(const char *path, const struct boot_config *cfg, FILE *out)
 	int r = 0;
 	if (fmt && fmt->inspect) {
 		if (cfg && cfg->entry_symbol && strcmp(fmt->name, "elf64") == 0) {
-			direct_inspect_elf(&f, out);
-			elf64sym_inspect_symbol(path, f.data, f.size, cfg->entry_symbol, out);
+			direct_inspect_elf(fp, out);
+			elf64sym_inspect_symbol(path, fp->data, fp->size, cfg->entry_symbol, out);
 		} else {
-			r = fmt->inspect(&f, out);
+			r = fmt->inspect(fp, out);
 		}
 	}
-	boot_file_close(&f);
 	if (r == 0 && !fmt)
 		return nb_err("%s: not a bootable image of any known format", path);
+	return r;
+}
+
+int boot_inspect(const char *path, const struct boot_config *cfg, FILE *out)
+{
+	struct boot_file f;
+	if (boot_file_open(&f, path, 0) < 0)
+		return -1;
+	int r = boot_inspect_file(&f, cfg, out);
+	boot_file_close(&f);
 	return r;
 }
