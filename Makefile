@@ -18,7 +18,9 @@ ifeq ($(SAN),1)
 endif
 
 SRC      := $(sort $(wildcard src/*/*.c))
-CLI_SRC  := $(wildcard src/cli/*.c)
+# main.c is the front end; the rest of src/cli/ (the argument parser) is
+# library code that the fuzzer and the unit tests link.
+CLI_SRC  := src/cli/main.c
 LIB_SRC  := $(filter-out $(CLI_SRC),$(SRC))
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
 CLI_OBJ  := $(CLI_SRC:%.c=$(BUILD)/%.o)

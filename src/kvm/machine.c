@@ -23,6 +23,7 @@ void machine_config_defaults(struct machine_config *cfg)
 	cfg->cpus = 1;
 	cfg->console_in = -1;
 	cfg->console_out = STDOUT_FILENO;
+	cfg->sandbox = true;
 }
 
 void machine_request_stop(struct machine *m, enum machine_stop kind, int status, const char *msg)
