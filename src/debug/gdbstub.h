@@ -3,14 +3,23 @@
  *
  * The stub sees the machine only through struct gdb_target (no KVM types):
  * read/write a vCPU's registers, arm guest debugging for the next run, kick
- * the vCPU out of the guest.  Guest memory is read and written through the
- * guest's own page tables (cpu/pagewalk.h).
+ * the vCPU out of the guest, and what the host honours (struct
+ * gdb_host_caps).  Guest memory is read and written through the guest's own
+ * page tables (cpu/pagewalk.h).
  *
  * Threading: the run loop calls gdbstub_stop() on its own thread whenever
  * the guest stops for the debugger; that call talks to gdb until gdb
  * resumes the guest (c, s, D) and then returns.  While the guest runs, a
  * monitor thread owns the socket: it accepts a connection (when not
- * waiting) and turns gdb's interrupt byte (0x03, Ctrl-C) into a kick. */
+ * waiting) and turns gdb's interrupt byte (0x03, Ctrl-C) into a kick.
+ * Every wait for gdb ends at once when gdbstub_signal_stop() is called
+ * (async-signal-safe), so a silent gdb never keeps nobios from a signal.
+ *
+ * The implementation is in five files, one concern each: gdbstub.c (the
+ * connection, the monitor thread, stops), gdb_packet.c (framing),
+ * gdb_regs.c (target description and register layout), gdb_break.c
+ * (breakpoints and watchpoints, real or by single-stepping) and
+ * gdb_commands.c (the packets that act on the vCPU). */
 #ifndef NOBIOS_DEBUG_GDBSTUB_H
 #define NOBIOS_DEBUG_GDBSTUB_H
 
@@ -28,8 +37,21 @@ struct gdb_debug {
 	bool single_step;
 	bool sw_bp;        /* int3 breakpoints inserted: intercept #BP */
 	bool hw_bp;        /* dr[]/dr7 valid */
+	bool inject_bp;    /* hand the #BP just intercepted back to the guest */
 	uint64_t dr[4];
 	uint64_t dr7;
+};
+
+/* Which mechanisms stop the guest on this host (the kvm layer knows:
+ * src/kvm/gdb_probe.c measures VMX/SVM hosts).  What is missing, the stub
+ * serves by single-stepping: breakpoints by comparing the linear RIP after
+ * every step, write watchpoints by comparing memory. */
+struct gdb_host_caps {
+	bool int3;     /* an int3 byte the stub patches in stops the guest (a
+			  debug exit with exception 3, or kvm_pvm's emulation
+			  failure, GDB_STOP_INT3) */
+	bool hw_exec;  /* DR0-3 execute breakpoints fire */
+	bool hw_data;  /* DR0-3 data breakpoints (watchpoints) fire */
 };
 
 struct gdb_target {
@@ -40,10 +62,7 @@ struct gdb_target {
 	int (*set_regs)(void *ctx, unsigned cpu, const struct cpu_state *s);
 	int (*set_debug)(void *ctx, unsigned cpu, const struct gdb_debug *d);
 	void (*kick)(void *ctx);
-	/* Data breakpoints do not fire in this host's instruction emulator
-	 * (kvm_pvm): write watchpoints are then checked by single-stepping
-	 * and comparing memory. */
-	bool soft_watch;
+	struct gdb_host_caps caps;
 	/* Decoded state dump for `monitor dump` (may be NULL). */
 	void (*dump)(void *ctx, unsigned cpu, FILE *out);
 };
@@ -67,6 +86,7 @@ struct gdb_stop {
 enum gdb_resume {
 	GDB_RESUME = 0, /* run the guest (debug state already armed) */
 	GDB_KILL,       /* gdb sent `k`: stop the VM */
+	GDB_QUIT,       /* gdbstub_signal_stop() ended the wait: stop the VM */
 };
 
 struct gdbstub;
@@ -82,8 +102,13 @@ enum gdb_resume gdbstub_stop(struct gdbstub *g, unsigned cpu, const struct gdb_s
 bool gdbstub_interrupt_pending(struct gdbstub *g);
 /* Whether linear address `lin` holds one of the stub's int3 bytes. */
 bool gdbstub_owns_breakpoint(struct gdbstub *g, uint64_t lin);
-/* The guest is gone: tell gdb (W/X packet) if it is connected. */
+/* The guest is gone: tell gdb (W/X packet) if it is connected.  Waits for
+ * gdb's ack a bounded time only: the guest has nothing left to debug. */
 void gdbstub_guest_exited(struct gdbstub *g, int status, bool fault);
+/* Async-signal-safe: the process is stopping (SIGTERM, SIGINT, SIGHUP).
+ * Every wait for gdb, now and later, ends at once; gdbstub_stop returns
+ * GDB_QUIT.  g may be NULL. */
+void gdbstub_signal_stop(struct gdbstub *g);
 /* Port actually listened on. */
 int gdbstub_port(const struct gdbstub *g);
 

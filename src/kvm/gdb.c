@@ -1,17 +1,23 @@
 /* gdb.c - the kvm layer's side of the gdb stub (src/debug/gdbstub.c): the
- * struct gdb_target callbacks (registers, KVM_SET_GUEST_DEBUG, kick) and
- * the hook the run loop calls when the guest stops for the debugger.
+ * struct gdb_target callbacks (registers, KVM_SET_GUEST_DEBUG, kick), what
+ * this host honours, and the hook the run loop calls when the guest stops
+ * for the debugger.
  *
- * What differs between hosts:
- *  - VMX/SVM: int3 breakpoints use KVM_GUESTDBG_USE_SW_BP; KVM reports them
- *    as KVM_EXIT_DEBUG with exception 3 and RIP at the int3.
- *  - emulating hosts (kvm_pvm): ring-0 code runs in KVM's instruction
- *    emulator, which cannot execute int3 and ends in an emulation-failure
- *    exit with RIP at the int3; the run loop hands that exit to the stub
- *    when the byte is one of the stub's.  KVM_CAP_GUEST_DEBUG_HW_BPS is not
- *    reported, but DR0-3 breakpoints work; an execute breakpoint fires
- *    again at the same RIP when resumed, so the stub steps over it with it
- *    disabled.  Single-step gives one KVM_EXIT_DEBUG per instruction. */
+ * What differs between hosts (the stub serves whatever is missing by
+ * single-stepping, see src/debug/gdb_break.c):
+ *  - VMX/SVM: measured once per run with --gdb (src/kvm/gdb_probe.c), not
+ *    assumed.  On hardware, int3 breakpoints use KVM_GUESTDBG_USE_SW_BP and
+ *    come back as KVM_EXIT_DEBUG with exception 3 and RIP at the int3, DR0-3
+ *    breakpoints and watchpoints fire.  In the SVM test host (QEMU TCG's
+ *    SVM) neither does: the int3 reaches the guest, DR7 is never armed.
+ *  - emulating hosts (kvm_pvm): not probed, the answers are known.  Ring-0
+ *    code runs in KVM's instruction emulator, which cannot execute int3 and
+ *    ends in an emulation-failure exit with RIP at the int3; the run loop
+ *    hands that exit to the stub when the byte is one of the stub's.
+ *    DR0-3 execute breakpoints work (and fire again at the same RIP when
+ *    resumed, so the stub steps over them); data breakpoints never fire in
+ *    the emulator.  KVM_CAP_GUEST_DEBUG_HW_BPS is not reported.
+ *    Single-step gives one KVM_EXIT_DEBUG per instruction everywhere. */
 #include <errno.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -46,6 +52,11 @@ static int t_set_debug(void *ctx, unsigned cpu, const struct gdb_debug *d)
 			dbg.control |= KVM_GUESTDBG_SINGLESTEP;
 		if (d->sw_bp)
 			dbg.control |= KVM_GUESTDBG_USE_SW_BP;
+		/* The #BP KVM just intercepted was the guest's own int3: queue
+		 * it for the guest (KVM re-delivers it as the software exception
+		 * it was, RIP past the int3). */
+		if (d->inject_bp)
+			dbg.control |= KVM_GUESTDBG_INJECT_BP;
 		if (d->hw_bp) {
 			dbg.control |= KVM_GUESTDBG_USE_HW_BP;
 			for (int i = 0; i < 4; i++)
@@ -71,6 +82,57 @@ static void t_dump(void *ctx, unsigned cpu, FILE *out)
 	vcpu_dump(&m->vcpu, out, NULL);
 }
 
+/* What this host honours: kvm_pvm's answers are known (probing there
+ * would only run the emulator's paths again); VMX/SVM hosts are asked. */
+static void host_caps(struct machine *m, struct gdb_host_caps *caps)
+{
+	FILE *log = m->cfg.log;
+	if (m->host.emulating) {
+		*caps = (struct gdb_host_caps){ .int3 = true, .hw_exec = true, .hw_data = false };
+		if (log)
+			fprintf(log, "nobios: gdb: emulating host (not probed): int3 breakpoints "
+				     "through emulation failures, DR0-3 execute breakpoints, "
+				     "watchpoints by single-stepping and comparing memory\n");
+		return;
+	}
+	struct kvm_debug_caps k;
+	if (kvm_probe_guest_debug(m->kvm_fd, &k) < 0) {
+		/* Without an answer, assume nothing: stepping serves everything. */
+		*caps = (struct gdb_host_caps){ 0 };
+		if (log)
+			fprintf(log, "nobios: gdb: probe failed (%s): breakpoints and watchpoints "
+				     "by single-stepping\n", nb_errmsg());
+		return;
+	}
+	*caps = (struct gdb_host_caps){ .int3 = k.int3, .hw_exec = k.hw_exec, .hw_data = k.hw_data };
+	if (!log)
+		return;
+	fprintf(log, "nobios: gdb: probed this host's KVM in %.1f ms\n", k.ms);
+	if (k.int3)
+		fprintf(log, "nobios: gdb: this host's KVM intercepts int3 (KVM_GUESTDBG_USE_SW_BP): "
+			     "break patches int3\n");
+	else
+		fprintf(log, "nobios: gdb: this host's KVM does not intercept int3 "
+			     "(KVM_GUESTDBG_USE_SW_BP; %s): break single-steps and compares RIP\n",
+			k.int3_seen);
+	if (k.hw_exec)
+		fprintf(log, "nobios: gdb: this host's KVM fires DR0-3 execute breakpoints: "
+			     "hbreak uses them\n");
+	else
+		fprintf(log, "nobios: gdb: this host's KVM does not fire DR0-3 execute breakpoints "
+			     "(%s): hbreak single-steps and compares RIP\n", k.hw_exec_seen);
+	if (k.hw_data)
+		fprintf(log, "nobios: gdb: this host's KVM fires DR0-3 data breakpoints: "
+			     "watch uses them\n");
+	else
+		fprintf(log, "nobios: gdb: this host's KVM does not fire DR0-3 data breakpoints "
+			     "(%s): watch single-steps and compares memory, rwatch refused\n",
+			k.hw_data_seen);
+	if (!k.step)
+		fprintf(log, "nobios: gdb: this host's KVM does not single-step either (%s): "
+			     "stepi and the fallbacks above will not stop\n", k.step_seen);
+}
+
 int machine_gdb_setup(struct machine *m)
 {
 	if (!m->cfg.gdb_port)
@@ -78,8 +140,8 @@ int machine_gdb_setup(struct machine *m)
 	struct gdb_target t = {
 		.ctx = m, .ncpus = 1, .mem = &m->mem, .get_regs = t_get_regs,
 		.set_regs = t_set_regs, .set_debug = t_set_debug, .kick = t_kick, .dump = t_dump,
-		.soft_watch = m->host.emulating,
 	};
+	host_caps(m, &t.caps);
 	m->gdb = gdbstub_create(m->cfg.gdb_port, m->cfg.gdb_wait, &t);
 	if (!m->gdb)
 		return -1;
@@ -129,11 +191,20 @@ int vcpu_gdb_hook(struct vcpu *v, enum vcpu_gdb_event ev, struct machine_result 
 		break;
 	}
 	}
-	if (gdbstub_stop(m->gdb, (unsigned)v->id, &st) == GDB_KILL) {
+	switch (gdbstub_stop(m->gdb, (unsigned)v->id, &st)) {
+	case GDB_KILL:
 		res->stop = MACHINE_STOP_POWEROFF;
 		res->status = NB_EXIT_OK;
 		snprintf(res->cause, sizeof(res->cause), "killed from gdb");
 		return -1;
+	case GDB_QUIT:
+		/* A signal ended the wait for gdb (machine_signal_stop): the run
+		 * loop sees m->signal_stop before the guest runs again (KVM_RUN
+		 * returns at once, immediate_exit is set) and stops with status
+		 * 128 + signal. */
+		return 1;
+	case GDB_RESUME:
+		break;
 	}
 	return 1;
 }

@@ -123,6 +123,18 @@ void machine_hang_watch_start(struct machine *m);
 void machine_hang_watch_stop(struct machine *m);
 int vcpu_hang_check(struct vcpu *v, struct machine_result *res);
 
+/* gdb_probe.c: which guest-debugging mechanisms this host's KVM honours,
+ * measured in a throwaway VM (VMX/SVM hosts; kvm_pvm's answers are known). */
+struct kvm_debug_caps {
+	bool int3;     /* KVM_GUESTDBG_USE_SW_BP: int3 -> KVM_EXIT_DEBUG #BP at the int3 */
+	bool hw_exec;  /* DR0-3 execute breakpoints -> KVM_EXIT_DEBUG #DB */
+	bool hw_data;  /* DR0-3 write watchpoints -> KVM_EXIT_DEBUG #DB */
+	bool step;     /* KVM_GUESTDBG_SINGLESTEP -> KVM_EXIT_DEBUG #DB, DR6.BS */
+	char int3_seen[96], hw_exec_seen[96], hw_data_seen[96], step_seen[96]; /* for -v */
+	double ms;     /* how long the probe took */
+};
+int kvm_probe_guest_debug(int kvm_fd, struct kvm_debug_caps *caps);
+
 /* gdb.c (issue 5): the gdb stub's machine side and the run loop's hook. */
 enum vcpu_gdb_event { VCPU_GDB_START, VCPU_GDB_INTR, VCPU_GDB_DEBUG, VCPU_GDB_INT3 };
 int machine_gdb_setup(struct machine *m);

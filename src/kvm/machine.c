@@ -44,6 +44,7 @@ void machine_signal_stop(struct machine *m, int sig)
 	/* Only async-signal-safe work here: the run loop turns the flag into a
 	 * stop request when KVM_RUN returns (EINTR through the kick). */
 	m->signal_stop = sig;
+	gdbstub_signal_stop(m->gdb); /* ends any wait for gdb (async-signal-safe) */
 	if (m->vcpu.run)
 		m->vcpu.run->immediate_exit = 1;
 	if (m->vcpu.started && !pthread_equal(pthread_self(), m->vcpu.thread))

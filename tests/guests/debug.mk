@@ -5,7 +5,8 @@ DEBUG_DIR    := tests/guests/debug
 DEBUG_LDFLAGS := -static -Wl,--build-id=none -Wl,-T,$(DEBUG_DIR)/link.ld \
                  -Wl,-z,max-page-size=0x1000 -Wl,-z,noexecstack -Wl,--no-warn-rwx-segments
 DEBUG_GUESTS := $(addprefix $(BUILD)/guests/,debug_probe.elf crash_gdt.elf crash_gp.elf \
-                crash_spin.elf crash_hlt.elf crash_nopae.elf)
+                crash_spin.elf crash_hlt.elf crash_nopae.elf \
+                crash_gp32.elf)
 GUESTS += $(DEBUG_GUESTS)
 
 # -O0 -g: gdb sees every variable and line; -mgeneral-regs-only: no SSE
@@ -21,6 +22,7 @@ $(BUILD)/guests/crash_gdt.elf $(BUILD)/guests/crash_gp.elf $(BUILD)/guests/crash
 	@mkdir -p $(dir $@)
 	$(GUEST_CC) $(GUEST_CFLAGS) -m64 -DCRASH_$(shell echo $* | tr a-z A-Z) $(DEBUG_LDFLAGS) -o $@ $<
 
-$(BUILD)/guests/crash_nopae.elf: $(DEBUG_DIR)/crash.S $(DEBUG_DIR)/link.ld
+$(BUILD)/guests/crash_nopae.elf $(BUILD)/guests/crash_gp32.elf: \
+  $(BUILD)/guests/crash_%.elf: $(DEBUG_DIR)/crash.S $(DEBUG_DIR)/link.ld
 	@mkdir -p $(dir $@)
-	$(GUEST_CC) $(GUEST_CFLAGS) -m32 -DCRASH_NOPAE $(DEBUG_LDFLAGS) -Wl,-e,_start -o $@ $<
+	$(GUEST_CC) $(GUEST_CFLAGS) -m32 -DCRASH_$(shell echo $* | tr a-z A-Z) $(DEBUG_LDFLAGS) -Wl,-e,_start -o $@ $<

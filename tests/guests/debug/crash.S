@@ -8,8 +8,13 @@
  *   CRASH_HLT   (64-bit, elf64)  cli; hlt: asleep for good
  *   CRASH_NOPAE (32-bit, multiboot) EFER.LME=1, CR4.PAE=0, set CR0.PG
  *               -> #GP (SDM: PAE must be on before long-mode paging)
- *               -> triple fault */
-#if defined(CRASH_NOPAE)
+ *               -> triple fault
+ *   CRASH_GP32  (32-bit, multiboot) load DS with a selector beyond the GDT
+ *               limit -> #GP, no IDT -> triple fault.  The gdb stub's i386
+ *               test (tests/boot/gdb.sh) uses it: an ordinary fault on every
+ *               host, where CRASH_NOPAE wedges QEMU TCG's SVM (the SVM test
+ *               host, tests/boot/host-limits). */
+#if defined(CRASH_NOPAE) || defined(CRASH_GP32)
 #define MB1_MAGIC 0x1BADB002
 #define MB1_FLAGS 0x00000003
 	.section .multiboot, "a"
@@ -24,6 +29,12 @@
 _start:
 	cli
 	lidt empty_idt
+#if defined(CRASH_GP32)
+	/* The boot GDT (src/cpu/cpu_state.c, at 0x500) has five entries: 0xFFF8 is
+	 * far beyond its limit (SDM vol 3A 3.4.2: #GP(selector)). */
+	mov $0xFFF8, %eax
+	mov %eax, %ds
+#else
 	mov $0x7000, %eax        /* any page: the #GP comes before it is used */
 	mov %eax, %cr3
 	mov $0xC0000080, %ecx    /* IA32_EFER */
@@ -33,6 +44,7 @@ _start:
 	mov %cr0, %eax
 	or $0x80000000, %eax     /* PG without CR4.PAE: #GP */
 	mov %eax, %cr0
+#endif
 1:	hlt
 	jmp 1b
 

@@ -17,6 +17,19 @@ __attribute__((noinline)) void debug_target(unsigned long x)
 	probe_calls++;
 }
 
+/* Six functions called in turn, for more breakpoints than the four DR
+ * slots (gdb-many-breaks): each appends its digit to probe_stages. */
+volatile unsigned long probe_stages;
+#define PROBE_STAGE(n) \
+	__attribute__((noinline)) void probe_stage##n(void); \
+	__attribute__((noinline)) void probe_stage##n(void) { probe_stages = probe_stages * 10 + n; }
+PROBE_STAGE(1)
+PROBE_STAGE(2)
+PROBE_STAGE(3)
+PROBE_STAGE(4)
+PROBE_STAGE(5)
+PROBE_STAGE(6)
+
 void probe_main(void)
 {
 	outb(0x80, 0x11);
@@ -24,6 +37,13 @@ void probe_main(void)
 	for (unsigned long i = 0; i < 3; i++)
 		debug_target(10 + i);
 	outb(0x80, 0x22);
+	probe_stage1();
+	probe_stage2();
+	probe_stage3();
+	probe_stage4();
+	probe_stage5();
+	probe_stage6();
+	CHECK_EQ(probe_stages, 123456);
 	CHECK_EQ(probe_calls, 3);
 	CHECK_EQ(probe_value, 12 * 3 + 1);
 	puts_("debug probe: value ");
