@@ -14,12 +14,21 @@
 extern const struct boot_format *const __start_nb_boot_formats[];
 extern const struct boot_format *const __stop_nb_boot_formats[];
 
+/* The linker's section bounds delimit one array; it is counted by address,
+ * as bus.c counts the devices: comparing the two symbols as pointers
+ * compares pointers to different objects, which C leaves undefined
+ * (cppcheck's comparePointers). */
+static size_t nformats(void)
+{
+	return ((uintptr_t)__stop_nb_boot_formats - (uintptr_t)__start_nb_boot_formats) /
+	       sizeof(__start_nb_boot_formats[0]);
+}
+
 unsigned boot_formats(const struct boot_format **out, unsigned max)
 {
 	unsigned n = 0;
-	for (const struct boot_format *const *p = __start_nb_boot_formats;
-	     p < __stop_nb_boot_formats && n < max; p++)
-		out[n++] = *p;
+	for (size_t i = 0; i < nformats() && n < max; i++)
+		out[n++] = __start_nb_boot_formats[i];
 	/* insertion sort by order: the table is tiny */
 	for (unsigned i = 1; i < n; i++)
 		for (unsigned j = i; j > 0 && out[j - 1]->order > out[j]->order; j--) {
@@ -32,10 +41,9 @@ unsigned boot_formats(const struct boot_format **out, unsigned max)
 
 const struct boot_format *boot_format_by_name(const char *name)
 {
-	for (const struct boot_format *const *p = __start_nb_boot_formats;
-	     p < __stop_nb_boot_formats; p++)
-		if (strcmp((*p)->name, name) == 0)
-			return *p;
+	for (size_t i = 0; i < nformats(); i++)
+		if (strcmp(__start_nb_boot_formats[i]->name, name) == 0)
+			return __start_nb_boot_formats[i];
 	return NULL;
 }
 

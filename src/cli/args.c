@@ -221,6 +221,8 @@ static int parse_flags(int argc, char **argv, struct args *a, const char **posit
 				return nb_err("%s needs a value", arg);
 			val = argv[++i];
 		}
+		if (!val)
+			val = ""; /* a flag without a value: apply() never sees NULL */
 		int r = apply(a, o, val);
 		if (r != 0)
 			return r < 0 ? -1 : 0; /* --help, --version: nothing after counts */

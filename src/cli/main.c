@@ -12,6 +12,11 @@
 #include "cli/args.h"
 #include "nobios.h"
 #include "util/err.h"
+#include "util/sandbox.h"
+
+/* After the guest: the deferred KVM teardown's child (util/sandbox.h). */
+SANDBOX_NEEDS(cli_needs, "front end: deferred KVM teardown (src/cli/main.c)", 0,
+	SB_ALLOW(pipe), SB_ALLOW(pipe2));
 
 static const char usage_text[] =
 	"usage: nobios run [KERNEL] [options]     boot a kernel or disk image\n"
@@ -35,6 +40,7 @@ static const char usage_text[] =
 	"  --cpuid-mask LIST          hide CPUID features (comma-separated names, e.g. avx,xsave)\n"
 	"  --cpuid-keep LIST          keep CPUID features nobios would mask on this host\n"
 	"  --timeout SECS             stop the guest after SECS seconds (exit status 4)\n"
+	"  --no-sandbox               run without the seccomp allow-list (to debug nobios)\n"
 	"Debugging:\n"
 	"  -v, --verbose              trace loading, host quirks, BIOS calls, exits, unclaimed ports\n"
 	"  --timeline[=json]          boot milestones with microsecond offsets (to stderr)\n"
@@ -44,7 +50,8 @@ static const char usage_text[] =
 	"\n"
 	"Exit status: 0 clean power-off or reset; (v << 1) | 1 when the guest writes v to\n"
 	"port 0xF4; 2 bad usage or bad input file; 4 guest fault (triple fault, entry failure,\n"
-	"emulation failure, hang, --timeout); 6 host or KVM error.\n";
+	"emulation failure, hang, --timeout); 6 host or KVM error, or a system call the\n"
+	"sandbox refused.\n";
 
 static void usage_exit(FILE *out, int status)
 {
@@ -80,9 +87,9 @@ static void defer_kvm_teardown(void)
 	pid_t pid = fork();
 	if (pid == 0) {
 		close(p[1]);
-		int devnull = open("/dev/null", O_RDWR);
+		/* closed, not /dev/null: the sandbox allows no open() */
 		for (int fd = 0; fd < 3; fd++)
-			dup2(devnull, fd);
+			close(fd);
 		char c;
 		while (read(p[0], &c, 1) < 0 && errno == EINTR)
 			;

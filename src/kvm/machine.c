@@ -15,6 +15,11 @@
 #include "kvm/kvm.h"
 #include "mem/layout.h"
 #include "util/err.h"
+#include "util/sandbox.h"
+
+/* Devices raise interrupt lines from the vCPU and console threads. */
+SANDBOX_NEEDS(machine_needs, "machine: interrupt lines (src/kvm/machine.c)", 0,
+	SB_IOCTL(KVM_IRQ_LINE));
 
 void machine_config_defaults(struct machine_config *cfg)
 {
@@ -250,7 +255,9 @@ int machine_run(struct machine *m, struct machine_result *res)
 	m->vcpu.thread = pthread_self();
 	m->vcpu.started = true;
 	machine_hang_watch_start(m); /* ends a guest asleep in hlt with IF=0 */
-	int r = vcpu_run_loop(&m->vcpu, res);
+	int r = machine_sandbox_enter(m, res); /* the last step before the guest runs */
+	if (r == 0)
+		r = vcpu_run_loop(&m->vcpu, res);
 	machine_hang_watch_stop(m);
 	m->vcpu.started = false;
 	timeline_mark_detail("guest exit", "%s", res->cause);
