@@ -12,6 +12,11 @@
 
 #include "bios/regs.h"
 #include "util/err.h"
+#include "util/sandbox.h"
+
+/* A ,rw disk image is a shared mapping written back when the machine ends
+ * (util/sandbox.h). */
+SANDBOX_NEEDS(disk_needs, "pseudo-BIOS disks (src/bios/disk.c)", 0, SB_ALLOW(msync));
 
 /* Standard diskette formats: size, cylinders, heads, sectors, CMOS type. */
 static const struct {

@@ -80,8 +80,9 @@ int boot_file_open(struct boot_file *f, const char *path, uint64_t max)
 	}
 	if (max && (uint64_t)size > max) {
 		close(fd);
-		return nb_err("%s: too large (%lld bytes, at most %llu)", path, (long long)size,
-			      (unsigned long long)max);
+		return nb_err("%s: %lld bytes, more than the %llu MiB of guest RAM it has to fit in; "
+			      "give the guest more memory with -m", path, (long long)size,
+			      (unsigned long long)(max >> 20));
 	}
 	void *p = mmap(NULL, (size_t)size, PROT_READ, MAP_PRIVATE, fd, 0);
 	close(fd);
@@ -144,6 +145,15 @@ int boot_load(struct boot_ctx *ctx)
 	struct boot_file f;
 	if (boot_file_open(&f, path, 0) < 0)
 		return -1;
+	/* Not guest RAM: an ELF kernel's file holds sections that are never
+	 * loaded (symbols, debug info), so only what it loads has to fit.
+	 * A disk image is read sector by sector, whatever its size. */
+	if (cfg->kernel && f.size > BOOT_KERNEL_FILE_MAX) {
+		nb_err("%s: %zu bytes, more than nobios takes as a kernel file (%llu GiB)", path,
+		       f.size, BOOT_KERNEL_FILE_MAX >> 30);
+		boot_file_close(&f);
+		return -1;
+	}
 	char why[2048];
 	if (!fmt) {
 		fmt = boot_detect(&f, why, sizeof(why));

@@ -29,11 +29,17 @@ struct boot_file {
 	void *map_; /* internal */
 };
 
-/* Open and map a whole file; errors name the file.  max: refuse larger. */
+/* Open and map a whole file; errors name the file.  max: the guest RAM the
+ * file has to fit in (a kernel, initrd or module is copied there), checked
+ * before a byte is read; 0 for files that are not loaded whole (disk
+ * images, `inspect`). */
 int boot_file_open(struct boot_file *f, const char *path, uint64_t max);
 void boot_file_close(struct boot_file *f);
 
 #define BOOT_MAX_MODULES 32
+/* The largest kernel file (an ELF with debug information is far larger
+ * than what it loads; initrds and modules are bounded by guest RAM). */
+#define BOOT_KERNEL_FILE_MAX (4ULL << 30)
 
 struct boot_module {
 	const char *path;

@@ -194,6 +194,20 @@ int bzimage_load_addr(const struct bzimage *b, uint64_t low_top, uint64_t *addr,
 	return 0;
 }
 
+int bzimage_initrd_max(const struct bzimage *b, uint64_t *end)
+{
+	/* The kernel's own limit: a property of the kernel file, which no -m
+	 * changes.  initrd_addr_max exists from protocol 2.03; nobios needs
+	 * 2.06, so 0 is what the header says, not a default. */
+	uint64_t kmax = (uint64_t)b->hdr.initrd_addr_max + 1;
+	if (kmax < LAYOUT_HIGH_MEM + 4096)
+		return nb_err("%s: the setup header's initrd_addr_max is 0x%x: the kernel takes no "
+			      "initrd above 1 MiB, where nobios places it (corrupt header?); boot it "
+			      "without --initrd", b->path, b->hdr.initrd_addr_max);
+	*end = kmax;
+	return 0;
+}
+
 /* ---- what the three formats share */
 
 /* Load cfg->initrd page-aligned at the highest address below
@@ -204,16 +218,11 @@ static int put_initrd(struct boot_ctx *ctx, const struct bzimage *b)
 	ctx->initrd_addr = ctx->initrd_size = 0;
 	if (!path)
 		return 0;
-	/* The kernel's own limit first: it is a property of the kernel file,
-	 * and no -m changes it.  initrd_addr_max exists from protocol 2.03;
-	 * nobios needs 2.06, so 0 is what the header says, not a default. */
-	uint64_t kmax = (uint64_t)b->hdr.initrd_addr_max + 1;
-	if (kmax < LAYOUT_HIGH_MEM + 4096)
-		return nb_err("%s: the setup header's initrd_addr_max is 0x%x: the kernel takes no "
-			      "initrd above 1 MiB, where nobios places it (corrupt header?); boot it "
-			      "without --initrd", b->path, b->hdr.initrd_addr_max);
+	uint64_t kmax;
+	if (bzimage_initrd_max(b, &kmax) < 0)
+		return -1;
 	struct boot_file f;
-	if (boot_file_open(&f, path, 0) < 0)
+	if (boot_file_open(&f, path, ctx->mem->size) < 0)
 		return -1;
 	uint64_t hi = kmax < mem_low_top(ctx->mem) ? kmax : mem_low_top(ctx->mem);
 	bool by_kernel = kmax < mem_low_top(ctx->mem);
