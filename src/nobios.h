@@ -47,6 +47,10 @@ struct machine_config {
 	const char *cpuid_keep; /* --cpuid-keep LIST or NULL */
 	int gdb_port;          /* --gdb PORT, 0 = off */
 	bool gdb_wait;
+	/* seccomp allow-list from machine_run on (util/sandbox.h); on by
+	 * default, --no-sandbox turns it off.  It covers the whole process:
+	 * an embedder that must keep its own system calls sets it false. */
+	bool sandbox;
 };
 
 /* Why machine_run returned. */

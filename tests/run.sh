@@ -38,21 +38,28 @@ run_unit() {
 		for _ in $(seq 1 "$p"); do echo "pass unit $name" >> "$RESULTS"; done
 		for _ in $(seq 1 "$f"); do echo "fail unit $name" >> "$RESULTS"; done
 	done
-	# Fuzz: replay the seeds and known crashers, then a fixed-seed run of
-	# new inputs (deterministic for a given binary).
-	if [ -x build-fuzz/fuzz_load ]; then
-		if out=$(build-fuzz/fuzz_load -seed=1 -runs=${FUZZ_RUNS:-30000} -max_len=262144 \
-			-rss_limit_mb=4096 build-fuzz/seeds tests/fuzz/crashes 2>&1); then
-			echo "fuzz fuzz_load: passed ($(printf '%s\n' "$out" | grep -o 'Done [0-9]* runs.*' | tail -1))"
-			echo "pass fuzz fuzz_load" >> "$RESULTS"
-		else
-			echo "FAIL fuzz fuzz_load:"; printf '%s\n' "$out" | grep -A15 -E 'ERROR|SUMMARY|runtime error' | head -40
-			echo "fail fuzz fuzz_load" >> "$RESULTS"
+	# Fuzz: per target (tests/fuzz/targets), replay the seeds and known
+	# crashers, then a fixed-seed batch of new inputs (deterministic for a
+	# given binary).
+	local t opts
+	for t in $(awk '!/^#/ && NF && $1 != "common" { print $1 }' tests/fuzz/targets); do
+		if [ ! -x "build-fuzz/$t" ]; then
+			echo "SKIPPED fuzz $t: build-fuzz/$t not built (make fuzz-build; needs clang)"
+			echo "skip fuzz $t" >> "$RESULTS"
+			continue
 		fi
-	else
-		echo "SKIPPED fuzz: build-fuzz/fuzz_load not built (make fuzz-build; needs clang)"
-		echo "skip fuzz fuzz_load" >> "$RESULTS"
-	fi
+		opts=$(awk -v t="$t" '$1 == "common" || $1 == t { $1 = ""; printf "%s ", $0 }' tests/fuzz/targets)
+		mkdir -p "build-fuzz/seeds/$t" "tests/fuzz/crashes/$t"
+		# shellcheck disable=SC2086
+		if out=$("build-fuzz/$t" -seed=1 -runs="${FUZZ_RUNS:-2000}" $opts \
+			-artifact_prefix="build-fuzz/$t-" "build-fuzz/seeds/$t" "tests/fuzz/crashes/$t" 2>&1); then
+			echo "fuzz $t: passed ($(printf '%s\n' "$out" | grep -o 'Done [0-9]* runs.*' | tail -1))"
+			echo "pass fuzz $t" >> "$RESULTS"
+		else
+			echo "FAIL fuzz $t:"; printf '%s\n' "$out" | grep -A15 -E 'ERROR|SUMMARY|runtime error' | head -40
+			echo "fail fuzz $t" >> "$RESULTS"
+		fi
+	done
 }
 
 run_scripts() { # DIR

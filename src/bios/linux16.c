@@ -53,11 +53,13 @@ static int l16_initrd(struct boot_ctx *ctx, const struct bzimage *bz)
 	const char *path = ctx->cfg->initrd;
 	if (!path)
 		return 0;
-	struct boot_file f; /* size first, then straight into guest RAM */
-	if (boot_file_open_head(&f, path, 0, 0) < 0)
+	uint64_t hi;
+	if (bzimage_initrd_max(bz, &hi) < 0)
+		return -1;
+	struct boot_file f; /* size first (at most guest RAM), then straight into guest RAM */
+	if (boot_file_open_head(&f, path, ctx->mem->size, 0) < 0)
 		return -1;
 	uint64_t size = boot_file_size(&f);
-	uint64_t hi = (uint64_t)bz->hdr.initrd_addr_max + 1;
 	if (hi > mem_low_top(ctx->mem))
 		hi = mem_low_top(ctx->mem);
 	uint64_t gpa;

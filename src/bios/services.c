@@ -15,6 +15,11 @@
 #include "bios/regs.h"
 #include "mem/layout.h"
 #include "util/err.h"
+#include "util/sandbox.h"
+
+/* INT 16h polls the console for keys when COM1 does not own it. */
+SANDBOX_NEEDS(bios_needs, "pseudo-BIOS services (src/bios/services.c)", 0,
+	SB_ALLOW(poll), SB_ALLOW(ppoll));
 
 /* ---- INT 15h: system services */
 static void e820_call(struct bios *b, struct cpu_state *s)

@@ -16,6 +16,12 @@
 #include <unistd.h>
 
 #include "util/err.h"
+#include "util/sandbox.h"
+
+/* Guest I/O while the guest runs; the image was opened and locked before
+ * (util/sandbox.h).  A lock ends with its descriptor's close. */
+SANDBOX_NEEDS(disk_image_needs, "disk images (src/block/disk_image.c)", 0, SB_ALLOW(pread64),
+	SB_ALLOW(pwrite64), SB_ALLOW(fdatasync), SB_ALLOW(fallocate));
 
 #define CHUNK ((uint64_t)1 << DISK_CHUNK_SHIFT)
 

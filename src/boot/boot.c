@@ -14,12 +14,21 @@
 extern const struct boot_format *const __start_nb_boot_formats[];
 extern const struct boot_format *const __stop_nb_boot_formats[];
 
+/* The linker's section bounds delimit one array; it is counted by address,
+ * as bus.c counts the devices: comparing the two symbols as pointers
+ * compares pointers to different objects, which C leaves undefined
+ * (cppcheck's comparePointers). */
+static size_t nformats(void)
+{
+	return ((uintptr_t)__stop_nb_boot_formats - (uintptr_t)__start_nb_boot_formats) /
+	       sizeof(__start_nb_boot_formats[0]);
+}
+
 unsigned boot_formats(const struct boot_format **out, unsigned max)
 {
 	unsigned n = 0;
-	for (const struct boot_format *const *p = __start_nb_boot_formats;
-	     p < __stop_nb_boot_formats && n < max; p++)
-		out[n++] = *p;
+	for (size_t i = 0; i < nformats() && n < max; i++)
+		out[n++] = __start_nb_boot_formats[i];
 	/* insertion sort by order: the table is tiny */
 	for (unsigned i = 1; i < n; i++)
 		for (unsigned j = i; j > 0 && out[j - 1]->order > out[j]->order; j--) {
@@ -32,10 +41,9 @@ unsigned boot_formats(const struct boot_format **out, unsigned max)
 
 const struct boot_format *boot_format_by_name(const char *name)
 {
-	for (const struct boot_format *const *p = __start_nb_boot_formats;
-	     p < __stop_nb_boot_formats; p++)
-		if (strcmp((*p)->name, name) == 0)
-			return *p;
+	for (size_t i = 0; i < nformats(); i++)
+		if (strcmp(__start_nb_boot_formats[i]->name, name) == 0)
+			return __start_nb_boot_formats[i];
 	return NULL;
 }
 
@@ -100,6 +108,8 @@ static int read_range(const struct boot_file *f, uint64_t off, uint8_t *dst, siz
 static int same_size(const struct boot_file *f)
 {
 	struct stat st;
+	if (f->blockdev_) /* a block device's size is not in st_size */
+		return 0;
 	if (fstat(f->fd_, &st) < 0)
 		return nb_err("%s: cannot stat: %s", f->path, strerror(errno));
 	if ((uint64_t)st.st_size != f->file_size)
@@ -125,26 +135,39 @@ int boot_file_open_head(struct boot_file *f, const char *path, uint64_t max, siz
 	if (fd < 0)
 		return nb_err("%s: cannot open: %s", path, strerror(errno));
 	struct stat st;
-	const char *bad = NULL;
-	if (fstat(fd, &st) < 0)
-		bad = strerror(errno);
-	else if (S_ISDIR(st.st_mode))
-		bad = "is a directory";
-	else if (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode))
-		bad = "not a regular file";
-	else if (st.st_size == 0)
-		bad = "empty file";
-	if (bad) {
+	if (fstat(fd, &st) < 0) {
+		int e = errno;
 		close(fd);
-		return nb_err("%s: %s", path, bad);
+		return nb_err("%s: cannot stat: %s", path, strerror(e));
 	}
-	if (max && (uint64_t)st.st_size > max) {
+	if (S_ISDIR(st.st_mode)) {
 		close(fd);
-		return nb_err("%s: too large (%lld bytes, at most %llu)", path,
-			      (long long)st.st_size, (unsigned long long)max);
+		return nb_err("%s: is a directory", path);
+	}
+	if (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode)) {
+		close(fd);
+		return nb_err("%s: not a regular file", path);
+	}
+	/* A block device's st_size is 0: its size is where its end is. */
+	off_t size = st.st_size;
+	if (S_ISBLK(st.st_mode) && (size = lseek(fd, 0, SEEK_END)) < 0) {
+		int e = errno;
+		close(fd);
+		return nb_err("%s: cannot find the size of the block device: %s", path, strerror(e));
+	}
+	if (size == 0) {
+		close(fd);
+		return nb_err("%s: empty %s", path, S_ISBLK(st.st_mode) ? "block device" : "file");
+	}
+	if (max && (uint64_t)size > max) {
+		close(fd);
+		return nb_err("%s: %lld bytes, more than the %llu MiB of guest RAM it has to fit in; "
+			      "give the guest more memory with -m", path, (long long)size,
+			      (unsigned long long)(max >> 20));
 	}
 	f->fd_ = fd;
-	f->file_size = (uint64_t)st.st_size;
+	f->file_size = (uint64_t)size;
+	f->blockdev_ = S_ISBLK(st.st_mode);
 	f->open_ = true;
 	size_t n = f->file_size < head ? (size_t)f->file_size : head;
 	if (n) {
@@ -217,13 +240,27 @@ static bool looks_like_disk(const struct boot_file *f)
 	return true;
 }
 
+/* Read the rest of a file that is to be read whole as a kernel.  Not
+ * bounded by guest RAM: an ELF kernel's file holds sections that are never
+ * loaded (symbols, debug info), so only what it loads has to fit.  Checked
+ * before a byte more is read. */
+static int read_all_kernel(struct boot_file *f)
+{
+	if (boot_file_size(f) > BOOT_KERNEL_FILE_MAX)
+		return nb_err("%s: %llu bytes, more than nobios takes as a kernel file (%llu GiB)",
+			      f->path, (unsigned long long)boot_file_size(f),
+			      BOOT_KERNEL_FILE_MAX >> 30);
+	return boot_file_read_all(f);
+}
+
 int boot_file_open_image(struct boot_file *f, const char *path)
 {
 	if (boot_file_open_head(f, path, 0, BOOT_DISK_HEAD) < 0)
 		return -1;
+	/* A disk image is read sector by sector, whatever its size. */
 	if (f->size == f->file_size || looks_like_disk(f))
 		return 0;
-	if (boot_file_read_all(f) < 0) {
+	if (read_all_kernel(f) < 0) {
 		boot_file_close(f);
 		return -1;
 	}
@@ -330,7 +367,7 @@ int boot_load(struct boot_ctx *ctx)
 			fprintf(ctx->log, "nobios: %s: format detection:\n%s", path, why);
 	}
 	/* a forced format may need more of a disk image than its head */
-	if (!fmt->disk_head && boot_file_read_all(&f) < 0) {
+	if (!fmt->disk_head && read_all_kernel(&f) < 0) {
 		boot_file_close(&f);
 		return -1;
 	}

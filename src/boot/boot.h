@@ -35,9 +35,13 @@ struct boot_file {
 	size_t map_len_;
 	int fd_;            /* internal: open while more may be read */
 	bool open_;
+	bool blockdev_; /* internal: size from lseek, not st_size */
 };
 
-/* Read a whole file; errors name the file.  max: refuse larger (0: no limit). */
+/* Read a whole file; errors name the file.  max: the guest RAM the
+ * file has to fit in (a kernel, initrd or module is copied there), checked
+ * before a byte is read; 0 for files that are not loaded whole (disk
+ * images, `inspect`). */
 int boot_file_open(struct boot_file *f, const char *path, uint64_t max);
 /* Check the file and read only its first `head` bytes (0: none; the rest
  * with boot_file_pread, boot_file_read_all or boot_file_to_guest). */
@@ -64,6 +68,9 @@ static inline uint64_t boot_file_size(const struct boot_file *f)
 }
 
 #define BOOT_MAX_MODULES 32
+/* The largest kernel file (an ELF with debug information is far larger
+ * than what it loads; initrds and modules are bounded by guest RAM). */
+#define BOOT_KERNEL_FILE_MAX (4ULL << 30)
 
 struct boot_module {
 	const char *path;
@@ -151,6 +158,8 @@ const struct boot_format *boot_detect(const struct boot_file *f, char *why, size
  * the chosen or forced format's entry, headers and load ranges) on out.
  * 0, or -1 with nb_err() when the file cannot be read. */
 int boot_inspect(const char *path, const struct boot_config *cfg, FILE *out);
+/* The same for a file already in memory (tests, fuzzing). */
+int boot_inspect_file(struct boot_file *f, const struct boot_config *cfg, FILE *out);
 
 /* Shared helpers for loaders. */
 /* Place the command line at LAYOUT_CMDLINE (checked against max incl. NUL). */

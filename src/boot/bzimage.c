@@ -32,8 +32,18 @@
 #include "mem/layout.h"
 #include "util/err.h"
 
-/* Largest vmlinux nobios decompresses (Debian's is ~53 MB with symbols). */
+/* Largest vmlinux nobios decompresses (Debian's is ~53 MB with symbols).
+ * Loading bounds it by the guest's RAM, where the vmlinux has to fit
+ * (bzimage_decompress_limit); `inspect`, which has no guest, by the default
+ * guest RAM it describes load addresses for (INSPECT_RAM). */
 #define BZIMAGE_DECOMPRESS_LIMIT (1ull << 30)
+#define INSPECT_RAM (256ull << 20)
+
+static size_t bzimage_decompress_limit(const struct boot_ctx *ctx)
+{
+	uint64_t ram = ctx->mem->size;
+	return ram < BZIMAGE_DECOMPRESS_LIMIT ? (size_t)ram : (size_t)BZIMAGE_DECOMPRESS_LIMIT;
+}
 
 static uint32_t rd32(const uint8_t *p)
 {
@@ -185,6 +195,20 @@ int bzimage_load_addr(const struct bzimage *b, uint64_t low_top, uint64_t *addr,
 	return 0;
 }
 
+int bzimage_initrd_max(const struct bzimage *b, uint64_t *end)
+{
+	/* The kernel's own limit: a property of the kernel file, which no -m
+	 * changes.  initrd_addr_max exists from protocol 2.03; nobios needs
+	 * 2.06, so 0 is what the header says, not a default. */
+	uint64_t kmax = (uint64_t)b->hdr.initrd_addr_max + 1;
+	if (kmax < LAYOUT_HIGH_MEM + 4096)
+		return nb_err("%s: the setup header's initrd_addr_max is 0x%x: the kernel takes no "
+			      "initrd above 1 MiB, where nobios places it (corrupt header?); boot it "
+			      "without --initrd", b->path, b->hdr.initrd_addr_max);
+	*end = kmax;
+	return 0;
+}
+
 /* ---- what the three formats share */
 
 /* Load cfg->initrd page-aligned at the highest address below
@@ -195,26 +219,27 @@ static int put_initrd(struct boot_ctx *ctx, const struct bzimage *b)
 	ctx->initrd_addr = ctx->initrd_size = 0;
 	if (!path)
 		return 0;
-	/* Size first, then the bytes straight into guest RAM at their place. */
+	uint64_t kmax;
+	if (bzimage_initrd_max(b, &kmax) < 0)
+		return -1;
+	/* Size first (at most guest RAM), then the bytes straight into guest
+	 * RAM at their place. */
 	struct boot_file f;
-	if (boot_file_open_head(&f, path, 0, 0) < 0)
+	if (boot_file_open_head(&f, path, ctx->mem->size, 0) < 0)
 		return -1;
 	uint64_t size = boot_file_size(&f);
-	uint64_t hi = (uint64_t)b->hdr.initrd_addr_max + 1;
-	if (hi > mem_low_top(ctx->mem))
-		hi = mem_low_top(ctx->mem);
+	uint64_t hi = kmax < mem_low_top(ctx->mem) ? kmax : mem_low_top(ctx->mem);
+	bool by_kernel = kmax < mem_low_top(ctx->mem);
 	uint64_t gpa;
-	if (size > hi) {
-		nb_err("%s: initrd is %" PRIu64 " bytes, larger than guest RAM below 0x%" PRIx64
-		       " (-m %llu MiB); give the guest more memory with -m", path, size, hi,
-		       (unsigned long long)(ctx->mem->size >> 20));
-		boot_file_close(&f);
-		return -1;
-	}
 	if (boot_place_high(ctx, size, LAYOUT_HIGH_MEM, hi, 4096, &gpa) < 0) {
-		nb_err("%s: initrd of %" PRIu64 " bytes does not fit in guest RAM below 0x%" PRIx64
-		       " beside the kernel (-m %llu MiB); give the guest more memory with -m",
-		       path, size, hi, (unsigned long long)(ctx->mem->size >> 20));
+		if (by_kernel)
+			nb_err("%s: initrd of %" PRIu64 " bytes does not fit below 0x%" PRIx64
+			       ", the limit the kernel sets (initrd_addr_max in %s), beside the kernel",
+			       path, size, hi, b->path);
+		else
+			nb_err("%s: initrd of %" PRIu64 " bytes does not fit in guest RAM below 0x%"
+			       PRIx64 " beside the kernel (-m %llu MiB); give the guest more memory "
+			       "with -m", path, size, hi, (unsigned long long)(ctx->mem->size >> 20));
 		boot_file_close(&f);
 		return -1;
 	}
@@ -436,11 +461,15 @@ static int vmlinux_get(struct boot_ctx *ctx, const struct bzimage *b, enum decom
 		kcache_release(&v->cached);
 	}
 
+	/* At most guest RAM, where the vmlinux has to fit: a payload that
+	 * decompresses to more (a bomb) stops there, and a size trailer that
+	 * claims more (hostile, or the random last bytes of a truncated file)
+	 * does not presize the buffer. */
+	size_t limit = bzimage_decompress_limit(ctx);
 	char what[512];
 	snprintf(what, sizeof(what), "%s: payload", b->path);
-	if (decompress_buffer(what, b->payload, b->payload_size, BZIMAGE_DECOMPRESS_LIMIT,
-			      trailer <= BZIMAGE_DECOMPRESS_LIMIT ? trailer : 0, &v->owned, &v->size,
-			      &v->ms) < 0)
+	if (decompress_buffer(what, b->payload, b->payload_size, limit,
+			      trailer <= limit ? trailer : 0, &v->owned, &v->size, &v->ms) < 0)
 		return -1;
 	v->data = v->owned;
 	if (ctx->log)
@@ -565,8 +594,7 @@ static int bz_inspect_common(const struct boot_file *f, FILE *out, const char *m
 }
 
 /* Where the "linux"/"linux32" paths would put the kernel with the default
- * RAM size, so inspect can give concrete addresses. */
-#define INSPECT_RAM (256ull << 20)
+ * RAM size (INSPECT_RAM), so inspect can give concrete addresses. */
 
 static void inspect_load_addr(const struct boot_file *f, FILE *out, uint64_t entry_off)
 {
@@ -602,9 +630,8 @@ static int bz_inspect(const struct boot_file *f, FILE *out)
 	size_t elfsize;
 	double ms;
 	uint32_t trailer = b.payload_size >= 4 ? rd32(b.payload + b.payload_size - 4) : 0;
-	if (decompress_buffer(what, b.payload, b.payload_size, BZIMAGE_DECOMPRESS_LIMIT,
-			      trailer <= BZIMAGE_DECOMPRESS_LIMIT ? trailer : 0, &elf, &elfsize,
-			      &ms) < 0)
+	if (decompress_buffer(what, b.payload, b.payload_size, INSPECT_RAM,
+			      trailer <= INSPECT_RAM ? trailer : 0, &elf, &elfsize, &ms) < 0)
 		return -1;
 	struct elf_image e;
 	int r = elf_parse(&e, what, elf, elfsize);

@@ -34,6 +34,10 @@ int bzimage_parse(struct bzimage *b, const char *path, const uint8_t *data, size
 /* The 64-bit entry needs protocol 2.12+ and XLF_KERNEL_64: 0 or -1. */
 int bzimage_check_64(const struct bzimage *b);
 
+/* The end of where the kernel takes an initrd (initrd_addr_max + 1); -1
+ * with nb_err() naming the kernel file when its header allows none above
+ * 1 MiB (initrd_addr_max 0 is a bad header, not a small -m). */
+int bzimage_initrd_max(const struct bzimage *b, uint64_t *end);
 /* Where the protected-mode kernel goes in RAM of low_top bytes below 4 GiB
  * (boot.rst: pref_address when relocatable and aligned to kernel_alignment,
  * else the lowest aligned address from 1 MiB; non-relocatable at 1 MiB),

@@ -24,7 +24,14 @@
 
 #define LZ4_LEGACY_MAGIC 0x184C2102u
 #define LZ4_LEGACY_BLOCK (8u << 20) /* LZ4_DEFAULT_UNCOMPRESSED_CHUNK_SIZE */
-#define LZMA_MEMLIMIT (1ull << 30)  /* decoder memory a hostile header may ask */
+/* Decoder memory follows the caller's output limit (for a kernel: the
+ * guest's RAM), so a hostile header cannot make the host allocate more than
+ * the guest could ever hold: a dictionary or window larger than all of the
+ * output is never needed.  The floor keeps what real kernels use whatever
+ * the limit: xz/lzma -9 dictionaries (64 MiB), zstd -22 windows (2^27). */
+#define DECODER_MEM_FLOOR (64ull << 20)
+#define DECODER_MEM_MAX (1ull << 30)
+#define ZSTD_WINDOWLOG_FLOOR 27
 #define ZSTD_WINDOWLOG_MAX 30
 
 static uint32_t rd32(const uint8_t *p)
@@ -88,8 +95,8 @@ static int out_grow(struct outbuf *o, size_t want)
 	if (o->cap - o->len >= want && o->cap > o->len)
 		return 0;
 	if (o->len >= o->limit)
-		return nb_err("%s: decompressed data exceeds %zu bytes (the limit)", o->what,
-			      o->limit);
+		return nb_err("%s: decompressed data exceeds %zu bytes (the limit: %zu MiB)",
+			      o->what, o->limit, o->limit >> 20);
 	size_t cap = o->cap ? o->cap : 65536;
 	while (cap - o->len < want && cap < o->limit)
 		cap = cap > o->limit / 2 ? o->limit : cap * 2;
@@ -148,12 +155,20 @@ static int dec_gzip(struct outbuf *o, const uint8_t *in, size_t inlen)
 	return rc;
 }
 
+/* Decoder memory allowed for an output limit (see DECODER_MEM_FLOOR). */
+static uint64_t decoder_mem(size_t limit)
+{
+	uint64_t m = limit < DECODER_MEM_FLOOR ? DECODER_MEM_FLOOR : limit;
+	return m > DECODER_MEM_MAX ? DECODER_MEM_MAX : m;
+}
+
 static int dec_lzma(struct outbuf *o, const uint8_t *in, size_t inlen, bool alone)
 {
 	lzma_stream s = LZMA_STREAM_INIT;
 	const char *name = alone ? "lzma" : "xz";
-	lzma_ret r = alone ? lzma_alone_decoder(&s, LZMA_MEMLIMIT)
-			   : lzma_stream_decoder(&s, LZMA_MEMLIMIT, 0);
+	uint64_t memlimit = decoder_mem(o->limit);
+	lzma_ret r = alone ? lzma_alone_decoder(&s, memlimit)
+			   : lzma_stream_decoder(&s, memlimit, 0);
 	if (r != LZMA_OK)
 		return nb_err_internal("%s: liblzma initialisation failed (%d)", o->what, r);
 	s.next_in = in;
@@ -184,8 +199,10 @@ static int dec_lzma(struct outbuf *o, const uint8_t *in, size_t inlen, bool alon
 			nb_err_internal("%s: liblzma out of memory", o->what);
 			break;
 		case LZMA_MEMLIMIT_ERROR:
-			nb_err("%s: %s data needs more than %llu MiB to decode", o->what, name,
-			       LZMA_MEMLIMIT >> 20);
+			nb_err("%s: %s data needs more than %llu MiB of decoder memory (at most "
+			       "the output limit of %zu MiB, at least %llu MiB)", o->what, name,
+			       (unsigned long long)(memlimit >> 20), o->limit >> 20,
+			       DECODER_MEM_FLOOR >> 20);
 			break;
 		case LZMA_FORMAT_ERROR:
 			nb_err("%s: not valid %s data (bad header)", o->what, name);
@@ -208,9 +225,13 @@ static int dec_zstd(struct outbuf *o, const uint8_t *in, size_t inlen)
 	ZSTD_DCtx *d = ZSTD_createDCtx();
 	if (!d)
 		return nb_err_internal("%s: libzstd initialisation failed", o->what);
-	/* Linux builds with zstd -22 --ultra: window up to 2^27; allow more,
-	 * but not the 2^31 a hostile header could ask for */
-	ZSTD_DCtx_setParameter(d, ZSTD_d_windowLogMax, ZSTD_WINDOWLOG_MAX);
+	/* Linux builds with zstd -22 --ultra: window up to 2^27; allow up to
+	 * the output limit (see DECODER_MEM_FLOOR), never the 2^31 a hostile
+	 * header could ask for */
+	int wlog = ZSTD_WINDOWLOG_FLOOR;
+	while (wlog < ZSTD_WINDOWLOG_MAX && (1ull << wlog) < decoder_mem(o->limit))
+		wlog++;
+	ZSTD_DCtx_setParameter(d, ZSTD_d_windowLogMax, wlog);
 	ZSTD_inBuffer ib = { in, inlen, 0 };
 	int rc = -1;
 	for (;;) {
@@ -220,7 +241,8 @@ static int dec_zstd(struct outbuf *o, const uint8_t *in, size_t inlen)
 		size_t r = ZSTD_decompressStream(d, &ob, &ib);
 		o->len += ob.pos;
 		if (ZSTD_isError(r)) {
-			nb_err("%s: corrupt zstd data: %s", o->what, ZSTD_getErrorName(r));
+			nb_err("%s: corrupt zstd data: %s (windows up to 2^%d bytes are accepted "
+			       "here)", o->what, ZSTD_getErrorName(r), wlog);
 			break;
 		}
 		if (r == 0) { /* frame complete and flushed */

@@ -30,7 +30,10 @@ int decompress_supported(enum decompress_format fmt);
 /* Decompress one stream of in[0..inlen) (trailing bytes after the stream,
  * such as the 4-byte size Linux appends, are ignored).  *out is malloc'ed
  * (caller frees), *outlen its length; at most `limit` bytes are produced,
- * more is an error.  size_hint (0 = unknown) presizes the buffer.  what
+ * more is an error; the decoders' own memory (LZMA dictionary, zstd window)
+ * is bounded by the limit too (at least 64 MiB, at most 1 GiB), so a hostile
+ * header cannot make the host allocate more than the caller allows.
+ * size_hint (0 = unknown; at most limit is used) presizes the buffer.  what
  * names the input in errors ("vmlinuz: payload").  ms (may be NULL) gets
  * the wall time spent.  0 or -1 with nb_err(). */
 int decompress_buffer(const char *what, const uint8_t *in, size_t inlen, size_t limit,

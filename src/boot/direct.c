@@ -151,6 +151,40 @@ static void print_desc(FILE *out, const uint8_t *d, size_t len)
 	}
 }
 
+#define XEN_NOTE_LAST 18 /* XEN_ELFNOTE_PHYS32_ENTRY */
+#define NT_GNU_BUILD_ID 3
+
+struct one_note {
+	bool found;
+	const uint8_t *desc;
+	size_t len;
+};
+
+struct seen_notes {
+	struct one_note xen[XEN_NOTE_LAST + 1];
+	struct one_note build_id;
+};
+
+static void note_keep(struct one_note *n, const uint8_t *desc, uint32_t len)
+{
+	if (n->found)
+		return; /* the first of each, as elf_find_note finds it */
+	n->found = true;
+	n->desc = desc;
+	n->len = len;
+}
+
+static int note_collect(void *arg, const uint8_t *name, uint32_t namesz, uint32_t type,
+			const uint8_t *desc, uint32_t descsz)
+{
+	struct seen_notes *s = arg;
+	if (namesz == 4 && memcmp(name, "Xen", 4) == 0 && type <= XEN_NOTE_LAST)
+		note_keep(&s->xen[type], desc, descsz);
+	else if (namesz == 4 && memcmp(name, "GNU", 4) == 0 && type == NT_GNU_BUILD_ID)
+		note_keep(&s->build_id, desc, descsz);
+	return 0;
+}
+
 void direct_inspect_elf(const struct boot_file *f, FILE *out)
 {
 	struct elf_image e;
@@ -170,20 +204,21 @@ void direct_inspect_elf(const struct boot_file *f, FILE *out)
 			(s->flags & 1) ? 'x' : '-', s->offset, s->filesz, s->vaddr,
 			s->memsz > s->filesz ? " (+bss)" : "");
 	}
-	for (uint32_t t = 0; t <= 18; t++) {
-		const uint8_t *d;
-		size_t len;
-		if (elf_find_note(&e, "Xen", t, &d, &len) == 1) {
-			fprintf(out, "  note Xen %2" PRIu32 " %-18s ", t, xen_note_name(t));
-			print_desc(out, d, len);
-			fputc('\n', out);
-		}
+	/* One walk collects the first Xen note of each type and the GNU
+	 * build-id: inspect used to walk the notes twenty times. */
+	struct seen_notes seen;
+	memset(&seen, 0, sizeof(seen));
+	elf_notes_each(&e, note_collect, &seen);
+	for (uint32_t t = 0; t <= XEN_NOTE_LAST; t++) {
+		if (!seen.xen[t].found)
+			continue;
+		fprintf(out, "  note Xen %2" PRIu32 " %-18s ", t, xen_note_name(t));
+		print_desc(out, seen.xen[t].desc, seen.xen[t].len);
+		fputc('\n', out);
 	}
-	const uint8_t *d;
-	size_t len;
-	if (elf_find_note(&e, "GNU", 3, &d, &len) == 1) {
+	if (seen.build_id.found) {
 		fprintf(out, "  note GNU build-id ");
-		print_desc(out, d, len);
+		print_desc(out, seen.build_id.desc, seen.build_id.len);
 		fputc('\n', out);
 	}
 	nb_err_clear();

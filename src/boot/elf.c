@@ -262,38 +262,6 @@ int elf_load(const struct elf_image *e, struct guest_mem *m, uint64_t min_paddr)
 	return 0;
 }
 
-/* Walk the notes in [p, p+len); 1 and desc if (name, type) is among them.
- * align is the note alignment: 4, or 8 for 8-aligned note segments, where
- * (as glibc reads them) header+name and desc are each padded to 8. */
-static int notes_find(const uint8_t *p, uint64_t len, uint64_t align, const char *name,
-		      uint32_t type, const uint8_t **desc, size_t *desclen)
-{
-	size_t want = strlen(name) + 1; /* namesz counts the NUL */
-	if (align != 8)
-		align = 4;
-	uint64_t off = 0;
-	while (len - off >= 12) {
-		uint32_t namesz = rd32(p + off), descsz = rd32(p + off + 4);
-		uint32_t ntype = rd32(p + off + 8);
-		uint64_t name_off = off + 12;
-		if (!in_file(len, name_off, namesz))
-			return 0;
-		uint64_t desc_off = (name_off + namesz + align - 1) & ~(align - 1);
-		if (!in_file(len, desc_off, descsz))
-			return 0;
-		if (ntype == type && namesz == want && memcmp(p + name_off, name, want) == 0) {
-			*desc = p + desc_off;
-			*desclen = descsz;
-			return 1;
-		}
-		uint64_t next = (desc_off + descsz + align - 1) & ~(align - 1);
-		if (next > len)
-			return 0; /* last note without padding */
-		off = next;
-	}
-	return 0;
-}
-
 /* Section header i, if the section table is sane; 0 or -1 (no nb_err). */
 static int section(const struct elf_image *e, const struct elf_hdr *h, unsigned i,
 		   struct elf_shdr *sh)
@@ -306,32 +274,101 @@ static int section(const struct elf_image *e, const struct elf_hdr *h, unsigned 
 	return 0;
 }
 
-int elf_find_note(const struct elf_image *e, const char *name, uint32_t type,
-		  const uint8_t **desc, size_t *desclen)
+/* Walk every note in [p, p+len); fn returns nonzero to stop, which is
+ * passed on.  align is the note alignment: 4, or 8 for 8-aligned note
+ * segments, where (as glibc reads them) header+name and desc are each
+ * padded to 8. */
+static int notes_walk(const uint8_t *p, uint64_t len, uint64_t align, elf_note_fn fn, void *arg)
+{
+	if (align != 8)
+		align = 4;
+	uint64_t off = 0;
+	while (len - off >= 12) {
+		uint32_t namesz = rd32(p + off), descsz = rd32(p + off + 4);
+		uint32_t ntype = rd32(p + off + 8);
+		uint64_t name_off = off + 12;
+		if (!in_file(len, name_off, namesz))
+			return 0;
+		uint64_t desc_off = (name_off + namesz + align - 1) & ~(align - 1);
+		if (!in_file(len, desc_off, descsz))
+			return 0;
+		int r = fn(arg, p + name_off, namesz, ntype, p + desc_off, descsz);
+		if (r)
+			return r;
+		uint64_t next = (desc_off + descsz + align - 1) & ~(align - 1);
+		if (next > len)
+			return 0; /* last note without padding */
+		off = next;
+	}
+	return 0;
+}
+
+int elf_notes_each(const struct elf_image *e, elf_note_fn fn, void *arg)
 {
 	struct elf_hdr h;
 	read_ehdr(e, &h);
 	size_t phsize = e->is64 ? PHDR64_SIZE : PHDR32_SIZE;
+	/* Each kind of note container is walked for at most the file's size in
+	 * total.  In a real file the PT_NOTE segments are disjoint and so are
+	 * the SHT_NOTE sections (the two kinds cover the same notes), so this
+	 * never cuts one short; a crafted file whose 65535 headers all name the
+	 * same megabytes of notes would otherwise cost headers x notes
+	 * (issue 14: minutes for `nobios inspect` on a 5 MB file). */
+	uint64_t budget = e->size;
 	/* elf_parse checked the program header table */
 	for (unsigned i = 0; i < h.phnum; i++) {
 		struct elf_phdr ph;
 		read_phdr(e, e->data + h.phoff + (uint64_t)i * phsize, &ph);
 		if (ph.type != PT_NOTE || !in_file(e->size, ph.offset, ph.filesz))
 			continue;
-		if (notes_find(e->data + ph.offset, ph.filesz, ph.align, name, type, desc, desclen))
-			return 1;
+		if (ph.filesz > budget)
+			break;
+		budget -= ph.filesz;
+		int r = notes_walk(e->data + ph.offset, ph.filesz, ph.align, fn, arg);
+		if (r)
+			return r;
 	}
+	budget = e->size;
 	for (unsigned i = 0; i < h.shnum; i++) {
 		struct elf_shdr sh;
 		if (section(e, &h, i, &sh) < 0)
 			break;
 		if (sh.type != SHT_NOTE || !in_file(e->size, sh.offset, sh.size))
 			continue;
-		if (notes_find(e->data + sh.offset, sh.size, sh.addralign, name, type, desc,
-			       desclen))
-			return 1;
+		if (sh.size > budget)
+			break;
+		budget -= sh.size;
+		int r = notes_walk(e->data + sh.offset, sh.size, sh.addralign, fn, arg);
+		if (r)
+			return r;
 	}
 	return 0;
+}
+
+struct note_want {
+	const char *name;
+	size_t namesz; /* counts the NUL */
+	uint32_t type;
+	const uint8_t **desc;
+	size_t *desclen;
+};
+
+static int note_match(void *arg, const uint8_t *name, uint32_t namesz, uint32_t type,
+		      const uint8_t *desc, uint32_t descsz)
+{
+	struct note_want *w = arg;
+	if (type != w->type || namesz != w->namesz || memcmp(name, w->name, namesz) != 0)
+		return 0;
+	*w->desc = desc;
+	*w->desclen = descsz;
+	return 1;
+}
+
+int elf_find_note(const struct elf_image *e, const char *name, uint32_t type,
+		  const uint8_t **desc, size_t *desclen)
+{
+	struct note_want w = { name, strlen(name) + 1, type, desc, desclen };
+	return elf_notes_each(e, note_match, &w) == 1;
 }
 
 /* Look name up in the symbol table section sym; 1, 0, or -1 with nb_err. */
@@ -384,6 +421,10 @@ int elf_find_symbol(const struct elf_image *e, const char *name, uint64_t *value
 	if (!in_file(e->size, h.shoff, (uint64_t)h.shnum * shsize))
 		return nb_err("%s: section headers (offset 0x%llx, %u entries) lie outside the file",
 			      e->path, (unsigned long long)h.shoff, h.shnum);
+	/* The gABI allows one section of each type ("currently, an object file
+	 * may have only one section of each type"): the first .symtab, then the
+	 * first .dynsym.  Searching every such section would let a crafted file
+	 * with 65535 headers naming one big table cost headers x symbols. */
 	static const uint32_t order[] = { SHT_SYMTAB, SHT_DYNSYM };
 	for (unsigned k = 0; k < 2; k++)
 		for (unsigned i = 0; i < h.shnum; i++) {
@@ -393,6 +434,7 @@ int elf_find_symbol(const struct elf_image *e, const char *name, uint64_t *value
 			int r = symtab_find(e, &h, &sh, name, value);
 			if (r != 0)
 				return r;
+			break;
 		}
 	return 0;
 }

@@ -42,6 +42,13 @@ int elf_load(const struct elf_image *e, struct guest_mem *m, uint64_t min_paddr)
  * type.  On success *desc points into the file; returns 1 found, 0 not. */
 int elf_find_note(const struct elf_image *e, const char *name, uint32_t type,
 		  const uint8_t **desc, size_t *desclen);
+/* Call fn on every note (PT_NOTE segments, then SHT_NOTE sections) until it
+ * returns nonzero, which elf_notes_each returns (0 when it never did).  The
+ * walk reads at most the file's size of notes per kind of container, so it
+ * is linear in the file whatever its headers claim. */
+typedef int (*elf_note_fn)(void *arg, const uint8_t *name, uint32_t namesz, uint32_t type,
+			   const uint8_t *desc, uint32_t descsz);
+int elf_notes_each(const struct elf_image *e, elf_note_fn fn, void *arg);
 /* Look a symbol up in .symtab (then .dynsym); 1 found, 0 not, -1 malformed. */
 int elf_find_symbol(const struct elf_image *e, const char *name, uint64_t *value);
 /* Translate a virtual address to physical through the PT_LOAD segments;

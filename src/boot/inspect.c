@@ -18,7 +18,9 @@ static const char *file_kind(const struct boot_file *f, char *buf, size_t len)
 		snprintf(buf, len, "ELF%s %s %s", d[4] == 2 ? "64" : "32",
 			 d[18] == 62 ? "x86-64" : d[18] == 3 ? "i386" : "(other machine)",
 			 d[16] == 2 ? "executable" : d[16] == 3 ? "shared object" : "file");
-	} else if (f->size > 0x206 && memcmp(d + 0x202, "HdrS", 4) == 0) {
+	} else if (f->size > 0x207 && memcmp(d + 0x202, "HdrS", 4) == 0) {
+		/* the protocol version is the 16 bits at 0x206: bytes 0x206 and
+		 * 0x207 must both be in the file */
 		snprintf(buf, len, "Linux kernel image with a real-mode setup header (bzImage), "
 			 "protocol %u.%02u", d[0x207], d[0x206]);
 	} else if (f->size >= 512 && d[510] == 0x55 && d[511] == 0xAA) {
@@ -30,14 +32,13 @@ static const char *file_kind(const struct boot_file *f, char *buf, size_t len)
 	return buf;
 }
 
-int boot_inspect(const char *path, const struct boot_config *cfg, FILE *out)
+int boot_inspect_file(struct boot_file *file, const struct boot_config *cfg, FILE *out)
 {
-	struct boot_file f;
-	if (boot_file_open_image(&f, path) < 0)
-		return -1;
+	struct boot_file *fp = file;
+	const char *path = fp->path;
 	char kind[160];
-	fprintf(out, "file: %s (%llu bytes)\n", path, (unsigned long long)boot_file_size(&f));
-	fprintf(out, "kind: %s\n", file_kind(&f, kind, sizeof(kind)));
+	fprintf(out, "file: %s (%llu bytes)\n", path, (unsigned long long)boot_file_size(fp));
+	fprintf(out, "kind: %s\n", file_kind(fp, kind, sizeof(kind)));
 	/* Every format's probe, in detection order: boot_detect stops at the
 	 * first yes; here the later ones are shown too, marked "(not reached)",
 	 * so a file carrying several headers shows all of them. */
@@ -48,7 +49,7 @@ int boot_inspect(const char *path, const struct boot_config *cfg, FILE *out)
 		char one[256] = "";
 		if (!fmts[i]->probe)
 			continue;
-		int yes = fmts[i]->probe(&f, one, sizeof(one)) == 1;
+		int yes = fmts[i]->probe(fp, one, sizeof(one)) == 1;
 		fprintf(out, "  %3d %-10s %s: %s%s\n", fmts[i]->order, fmts[i]->name,
 			yes ? "yes" : "no ", one, yes && det ? " (not reached)" : "");
 		if (yes && !det)
@@ -61,10 +62,8 @@ int boot_inspect(const char *path, const struct boot_config *cfg, FILE *out)
 		proto = "elf64"; /* --entry-symbol asks for the elf64 entry */
 	if (proto) {
 		fmt = boot_format_by_name(proto);
-		if (!fmt) {
-			boot_file_close(&f);
+		if (!fmt)
 			return nb_err("--boot-protocol: unknown protocol '%s'", proto);
-		}
 		fprintf(out, "format: %s (forced by --%s; detection says %s)\n", fmt->name,
 			cfg->protocol ? "boot-protocol" : "entry-symbol", det ? det->name : "none");
 	} else if (fmt) {
@@ -73,20 +72,27 @@ int boot_inspect(const char *path, const struct boot_config *cfg, FILE *out)
 		fprintf(out, "format: none: nobios cannot boot this file directly\n");
 	}
 	int r = 0;
-	if (fmt && !fmt->disk_head && boot_file_read_all(&f) < 0) { /* a forced format */
-		boot_file_close(&f);
+	if (fmt && !fmt->disk_head && boot_file_read_all(fp) < 0) /* a forced format */
 		return -1;
-	}
 	if (fmt && fmt->inspect) {
 		if (cfg && cfg->entry_symbol && strcmp(fmt->name, "elf64") == 0) {
-			direct_inspect_elf(&f, out);
-			elf64sym_inspect_symbol(path, f.data, f.size, cfg->entry_symbol, out);
+			direct_inspect_elf(fp, out);
+			elf64sym_inspect_symbol(path, fp->data, fp->size, cfg->entry_symbol, out);
 		} else {
-			r = fmt->inspect(&f, out);
+			r = fmt->inspect(fp, out);
 		}
 	}
-	boot_file_close(&f);
 	if (r == 0 && !fmt)
 		return nb_err("%s: not a bootable image of any known format", path);
+	return r;
+}
+
+int boot_inspect(const char *path, const struct boot_config *cfg, FILE *out)
+{
+	struct boot_file f;
+	if (boot_file_open_image(&f, path) < 0)
+		return -1;
+	int r = boot_inspect_file(&f, cfg, out);
+	boot_file_close(&f);
 	return r;
 }

@@ -15,6 +15,7 @@
 #include "boot/elf64sym.h"
 #include "mem/layout.h"
 #include "util/err.h"
+#include "util/escape.h"
 
 #define OSV_SECTOR          512
 #define OSV_CMDLINE_SECTOR  1
@@ -135,9 +136,13 @@ static int osv_inspect(const struct boot_file *f, FILE *out)
 	if (osv_cmdline(f, &cl) < 0)
 		fprintf(out, "command line (sector %d): invalid: %s\n", OSV_CMDLINE_SECTOR,
 			nb_errmsg());
-	else
-		fprintf(out, "command line (sector %d): \"%.200s\"%s\n", OSV_CMDLINE_SECTOR, cl,
-			strlen(cl) > 200 ? "..." : "");
+	else {
+		/* the image's bytes, not ours: escaped so that control
+		 * characters cannot drive the user's terminal */
+		fprintf(out, "command line (sector %d): \"", OSV_CMDLINE_SECTOR);
+		nb_fput_escaped(out, cl, strlen(cl), 200);
+		fprintf(out, "\"\n");
+	}
 	fprintf(out, "loader.elf at sector %d (file offset 0x%llx)\n", OSV_LOADER_SECTOR,
 		(unsigned long long)OSV_LOADER_OFF);
 	const uint8_t *elf;

@@ -9,9 +9,15 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cli/args.h"
 #include "cli/version.h"
 #include "nobios.h"
 #include "util/err.h"
+#include "util/sandbox.h"
+
+/* After the guest: the deferred KVM teardown's child (util/sandbox.h). */
+SANDBOX_NEEDS(cli_needs, "front end: deferred KVM teardown (src/cli/main.c)", 0,
+	SB_ALLOW(pipe), SB_ALLOW(pipe2));
 
 static const char usage_text[] =
 	"usage: nobios run [KERNEL] [options]     boot a kernel or disk image\n"
@@ -40,6 +46,7 @@ static const char usage_text[] =
 	"  --cpuid-mask LIST          hide CPUID features (comma-separated names, e.g. avx,xsave)\n"
 	"  --cpuid-keep LIST          keep CPUID features nobios would mask on this host\n"
 	"  --timeout SECS             stop the guest after SECS seconds (exit status 4)\n"
+	"  --no-sandbox               run without the seccomp allow-list (to debug nobios)\n"
 	"Debugging:\n"
 	"  -v, --verbose              trace loading, host quirks, BIOS calls, exits, unclaimed ports\n"
 	"  --timeline[=json]          boot milestones with microsecond offsets (to stderr)\n"
@@ -49,225 +56,14 @@ static const char usage_text[] =
 	"\n"
 	"Exit status: 0 clean power-off or reset; (v << 1) | 1 when the guest writes v to\n"
 	"port 0xF4; 2 bad usage or bad input file; 4 guest fault (triple fault, entry failure,\n"
-	"emulation failure, hang, --timeout); 6 host or KVM error; 8 Linux guest panicked\n"
-	"(with the default reboot=k,panic_warm); 10 a disk write or the flush at exit failed\n"
-	"(data the guest wrote may be lost).\n";
+	"emulation failure, hang, --timeout); 6 host or KVM error, or a system call the\n"
+	"sandbox refused; 8 Linux guest panicked (with the default reboot=k,panic_warm);\n"
+	"10 a disk write or the flush at exit failed (data the guest wrote may be lost).\n";
 
 static void usage_exit(FILE *out, int status)
 {
 	fputs(usage_text, out);
 	exit(status);
-}
-
-static int bad(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int bad(const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	fputs("nobios: ", stderr);
-	vfprintf(stderr, fmt, ap);
-	fputs(" (see nobios --help)\n", stderr);
-	va_end(ap);
-	exit(NB_EXIT_USAGE);
-}
-
-/* SIZE: a number with an optional K/M/G/T suffix; no suffix means MiB (QEMU). */
-static uint64_t parse_size(const char *flag, const char *s)
-{
-	char *end;
-	errno = 0;
-	unsigned long long v = strtoull(s, &end, 0);
-	if (errno || end == s || s[0] == '-')
-		bad("%s: '%s' is not a size", flag, s);
-	int shift = 20;
-	switch (*end) {
-	case 0: break;
-	case 'k': case 'K': shift = 10; end++; break;
-	case 'm': case 'M': shift = 20; end++; break;
-	case 'g': case 'G': shift = 30; end++; break;
-	case 't': case 'T': shift = 40; end++; break;
-	default: bad("%s: '%s' is not a size", flag, s);
-	}
-	if (*end == 'i' || *end == 'I')
-		end++;
-	if (*end == 'b' || *end == 'B')
-		end++;
-	if (*end)
-		bad("%s: '%s' is not a size", flag, s);
-	if (v == 0 || v > (1ULL << (63 - shift)))
-		bad("%s: '%s' is out of range", flag, s);
-	if (v << shift > (1ULL << 40))
-		bad("%s: '%s' is larger than 1 TiB", flag, s);
-	return v << shift;
-}
-
-static unsigned long parse_uint(const char *flag, const char *s, unsigned long max)
-{
-	char *end;
-	errno = 0;
-	unsigned long v = strtoul(s, &end, 0);
-	if (errno || end == s || *end || s[0] == '-' || v > max)
-		bad("%s: '%s' is not a number in 0..%lu", flag, s, max);
-	return v;
-}
-
-static double parse_seconds(const char *flag, const char *s)
-{
-	char *end;
-	errno = 0;
-	double v = strtod(s, &end);
-	if (errno || end == s || *end || !(v > 0) || v > 1e7)
-		bad("%s: '%s' is not a positive number of seconds", flag, s);
-	return v;
-}
-
-/* FILE[,rw|,snapshot] */
-static void parse_disk(const char *flag, char *arg, struct boot_disk *d)
-{
-	char *save = NULL;
-	d->path = strtok_r(arg, ",", &save);
-	if (!d->path || arg[0] == ',')
-		bad("%s: empty file name", flag);
-	for (char *opt; (opt = strtok_r(NULL, ",", &save));) {
-		if (strcmp(opt, "rw") == 0)
-			d->rw = true;
-		else if (strcmp(opt, "snapshot") == 0)
-			d->snapshot = true;
-		else
-			bad("%s: unknown option '%s' (rw or snapshot)", flag, opt);
-	}
-	if (d->rw && d->snapshot)
-		bad("%s: rw and snapshot exclude each other", flag);
-}
-
-enum opt_id {
-	O_KERNEL, O_INITRD, O_CMDLINE, O_MODULE, O_ENTRY_SYMBOL, O_DISK, O_FLOPPY, O_PROTOCOL,
-	O_CACHE_DIR, O_MEMORY, O_CPUS, O_CPUID_MASK, O_CPUID_KEEP, O_TIMEOUT, O_VERBOSE,
-	O_TIMELINE, O_TIMELINE_JSON, O_DUMP, O_GDB, O_GDB_WAIT, O_HELP, O_VERSION,
-	O_NO_DEFAULT_CMDLINE,
-};
-
-struct opt {
-	const char *names[4]; /* spellings, with leading dashes */
-	enum opt_id id;
-	bool arg;
-};
-
-static const struct opt opts[] = {
-	{ { "--kernel", "-kernel" }, O_KERNEL, true },
-	{ { "--initrd", "-initrd" }, O_INITRD, true },
-	{ { "--cmdline", "--append", "-append" }, O_CMDLINE, true },
-	{ { "--module" }, O_MODULE, true },
-	{ { "--entry-symbol" }, O_ENTRY_SYMBOL, true },
-	{ { "--disk", "-hda" }, O_DISK, true },
-	{ { "--floppy", "-fda" }, O_FLOPPY, true },
-	{ { "--boot-protocol" }, O_PROTOCOL, true },
-	{ { "--cache-dir" }, O_CACHE_DIR, true },
-	{ { "-m", "--memory" }, O_MEMORY, true },
-	{ { "--cpus", "-smp" }, O_CPUS, true },
-	{ { "--cpuid-mask" }, O_CPUID_MASK, true },
-	{ { "--cpuid-keep" }, O_CPUID_KEEP, true },
-	{ { "--timeout" }, O_TIMEOUT, true },
-	{ { "-v", "--verbose" }, O_VERBOSE, false },
-	{ { "--timeline" }, O_TIMELINE, false },
-	{ { "--timeline=json" }, O_TIMELINE_JSON, false },
-	{ { "--dump-state-on-exit" }, O_DUMP, false },
-	{ { "--gdb" }, O_GDB, true },
-	{ { "--gdb-wait" }, O_GDB_WAIT, false },
-	{ { "-h", "--help" }, O_HELP, false },
-	{ { "--version" }, O_VERSION, false },
-	{ { "--no-default-cmdline" }, O_NO_DEFAULT_CMDLINE, false },
-};
-
-static const struct opt *find_opt(const char *a, const char **inline_val)
-{
-	*inline_val = NULL;
-	for (size_t i = 0; i < sizeof(opts) / sizeof(opts[0]); i++)
-		for (int j = 0; j < 4 && opts[i].names[j]; j++) {
-			const char *n = opts[i].names[j];
-			size_t l = strlen(n);
-			if (strcmp(a, n) == 0)
-				return &opts[i];
-			if (opts[i].arg && strncmp(a, n, l) == 0 && a[l] == '=') {
-				*inline_val = a + l + 1;
-				return &opts[i];
-			}
-		}
-	return NULL;
-}
-
-static void parse_args(int argc, char **argv, struct machine_config *cfg, const char **positional)
-{
-	struct boot_config *b = &cfg->boot;
-	bool version = false;
-	*positional = NULL;
-	for (int i = 0; i < argc; i++) {
-		char *a = argv[i];
-		if (a[0] != '-' || a[1] == 0) {
-			if (*positional)
-				bad("unexpected argument '%s'", a);
-			*positional = a;
-			continue;
-		}
-		const char *val;
-		const struct opt *o = find_opt(a, &val);
-		if (!o)
-			bad("unknown option '%s'", a);
-		if (o->arg && !val) {
-			if (i + 1 >= argc)
-				bad("%s needs a value", a);
-			val = argv[++i];
-		}
-		const char *flag = o->names[0];
-		switch (o->id) {
-		case O_KERNEL: b->kernel = val; break;
-		case O_INITRD: b->initrd = val; break;
-		case O_CMDLINE: b->cmdline = val; break;
-		case O_MODULE: {
-			if (b->nmodules >= BOOT_MAX_MODULES)
-				bad("--module: at most %d modules", BOOT_MAX_MODULES);
-			/* argv strings are writable: split FILE,CMDLINE in place */
-			char *copy = (char *)val;
-			char *comma = strchr(copy, ',');
-			if (comma)
-				*comma = 0;
-			if (!*copy)
-				bad("--module: empty file name");
-			b->modules[b->nmodules].path = copy;
-			b->modules[b->nmodules].cmdline = comma ? comma + 1 : NULL;
-			b->nmodules++;
-			break;
-		}
-		case O_ENTRY_SYMBOL: b->entry_symbol = val; break;
-		case O_DISK: parse_disk(flag, (char *)val, &b->disk); break;
-		case O_FLOPPY: parse_disk(flag, (char *)val, &b->floppy); break;
-		case O_PROTOCOL:
-			if (!boot_format_by_name(val))
-				bad("--boot-protocol: unknown protocol '%s'", val);
-			b->protocol = val;
-			break;
-		case O_CACHE_DIR: b->cache_dir = val; break;
-		case O_MEMORY: cfg->ram_size = parse_size(flag, val); break;
-		case O_CPUS: cfg->cpus = parse_uint(flag, val, 255); break;
-		case O_CPUID_MASK: cfg->cpuid_mask = val; break;
-		case O_CPUID_KEEP: cfg->cpuid_keep = val; break;
-		case O_TIMEOUT: cfg->timeout_s = parse_seconds(flag, val); break;
-		case O_VERBOSE: cfg->verbose = b->verbose = true; cfg->log = stderr; break;
-		case O_TIMELINE: cfg->timeline = true; break;
-		case O_TIMELINE_JSON: cfg->timeline = cfg->timeline_json = true; break;
-		case O_DUMP: cfg->dump_on_exit = true; break;
-		case O_GDB: cfg->gdb_port = (int)parse_uint(flag, val, 65535); break;
-		case O_GDB_WAIT: cfg->gdb_wait = true; break;
-		case O_HELP: usage_exit(stdout, 0); break;
-		case O_VERSION: version = true; break;
-		case O_NO_DEFAULT_CMDLINE: b->linux_cmdline_defaults = false; break;
-		}
-	}
-	/* after the loop, so `--version -v` and `-v --version` agree */
-	if (version)
-		exit(cli_print_version(stdout, cfg->verbose));
-	if (cfg->gdb_wait && !cfg->gdb_port)
-		bad("--gdb-wait needs --gdb PORT");
 }
 
 static struct machine *volatile the_machine;
@@ -298,9 +94,9 @@ static void defer_kvm_teardown(void)
 	pid_t pid = fork();
 	if (pid == 0) {
 		close(p[1]);
-		int devnull = open("/dev/null", O_RDWR);
+		/* closed, not /dev/null: the sandbox allows no open() */
 		for (int fd = 0; fd < 3; fd++)
-			dup2(devnull, fd);
+			close(fd);
 		char c;
 		while (read(p[0], &c, 1) < 0 && errno == EINTR)
 			;
@@ -328,48 +124,26 @@ static int cmd_inspect(const char *path, const struct machine_config *cfg)
 	return 0;
 }
 
+/* A usage error from args_parse, as the command line has always printed it. */
+static int usage_error(void)
+{
+	fprintf(stderr, "nobios: %s (see nobios --help)\n", nb_errmsg());
+	return NB_EXIT_USAGE;
+}
+
 int main(int argc, char **argv)
 {
-	if (argc < 2)
-		usage_exit(stderr, NB_EXIT_USAGE);
-	const char *cmd = argv[1];
-	int first = 2;
-	if (cmd[0] == '-') { /* `nobios --kernel X ...` means run */
-		if (strcmp(cmd, "-h") == 0 || strcmp(cmd, "--help") == 0)
-			usage_exit(stdout, 0);
-		cmd = "run"; /* --version is handled while parsing: it may have -v */
-		first = 1;
-	} else if (strcmp(cmd, "help") == 0) {
-		usage_exit(stdout, 0);
-	} else if (strcmp(cmd, "run") != 0 && strcmp(cmd, "inspect") != 0) {
-		bad("unknown command '%s'", cmd);
+	struct args args;
+	if (args_parse(argc, argv, &args) < 0)
+		return usage_error();
+	switch (args.action) {
+	case ARGS_USAGE: usage_exit(stderr, NB_EXIT_USAGE); break;
+	case ARGS_HELP: usage_exit(stdout, 0); break;
+	case ARGS_VERSION: return cli_print_version(stdout, args.cfg.verbose);
+	case ARGS_INSPECT: return cmd_inspect(args.inspect_path, &args.cfg);
+	case ARGS_RUN: break;
 	}
-
-	struct machine_config cfg;
-	machine_config_defaults(&cfg);
-	const char *positional;
-	parse_args(argc - first, argv + first, &cfg, &positional);
-
-	/* --entry-symbol names an ELF64 entry: the elf64 format (an OSv --disk
-	 * image keeps its own format, which honours the symbol too). */
-	if (cfg.boot.entry_symbol && !cfg.boot.protocol &&
-	    (cfg.boot.kernel || (positional && strcmp(cmd, "run") == 0)))
-		cfg.boot.protocol = "elf64";
-
-	if (strcmp(cmd, "inspect") == 0) {
-		const char *path = positional ? positional : cfg.boot.kernel;
-		if (!path)
-			bad("inspect needs a FILE");
-		return cmd_inspect(path, &cfg);
-	}
-
-	if (positional) {
-		if (cfg.boot.kernel)
-			bad("kernel given twice ('%s' and --kernel %s)", positional, cfg.boot.kernel);
-		cfg.boot.kernel = positional;
-	}
-	if (!cfg.boot.kernel && !cfg.boot.disk.path && !cfg.boot.floppy.path)
-		bad("nothing to boot: give a KERNEL, --disk or --floppy");
+	struct machine_config cfg = args.cfg;
 	cfg.console_in = STDIN_FILENO;
 	cfg.console_out = STDOUT_FILENO;
 	/* A closed stdout (e.g. `| head`) must not kill nobios mid-write. */

@@ -175,6 +175,8 @@ int cpu_translate(const struct guest_mem *m, const struct cpu_state *s, uint64_t
 		  uint64_t *pa, struct cpu_walk *walk)
 {
 	struct cpu_walk local;
+	/* cppcheck-suppress uninitvar ; local is only addressed here, and the
+	 * memset below initialises whichever of the two w points to */
 	struct cpu_walk *w = walk ? walk : &local;
 	memset(w, 0, sizeof(*w));
 	w->fault_level = -1;

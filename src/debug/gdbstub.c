@@ -29,6 +29,13 @@
 #include <unistd.h>
 
 #include "debug/gdbstub_int.h"
+#include "util/sandbox.h"
+
+/* With --gdb, while the guest runs: connections, the socket, the self-pipe
+ * (util/sandbox.h).  The listening socket exists before the sandbox. */
+SANDBOX_NEEDS(gdbstub_needs, "gdb stub: the connection (src/debug/gdbstub.c)", SANDBOX_F_GDB,
+	SB_ALLOW(poll), SB_ALLOW(ppoll), SB_ALLOW(accept4), SB_ALLOW(recvfrom), SB_ALLOW(sendto),
+	SB_ARG_EQ(setsockopt, 1, IPPROTO_TCP));
 #include "util/err.h"
 
 /* How long the exit packet waits for gdb's ack: the guest is gone, so a

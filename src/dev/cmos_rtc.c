@@ -291,6 +291,10 @@ static int cmos_init(struct bus *b, struct dev_host *host, const struct machine_
 	if (!c)
 		return nb_err_internal("cmos: out of memory");
 	c->host = host;
+	/* glibc reads the time zone file (/etc/localtime) at the first time
+	 * conversion, gmtime_r's too: do it now, while files may still be
+	 * opened (util/sandbox.h allows none once the guest runs). */
+	tzset();
 	c->ram[RTC_REG_A] = RTC_A_DEFAULT;
 	c->ram[RTC_REG_B] = RTC_B_DEFAULT;
 	c->ram[CMOS_SHUTDOWN] = 0x00; /* normal POST */

@@ -16,10 +16,18 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <termios.h>
 #include <unistd.h>
 
 #include "util/err.h"
+#include "util/sandbox.h"
+
+/* The terminal is put back from any thread at exit (tcsetattr), and from
+ * the sandbox's refusal path. */
+SANDBOX_NEEDS(tty_needs, "console terminal (src/dev/console_tty.c)", 0,
+	SB_IOCTL(TCGETS), SB_IOCTL(TCSETS), SB_IOCTL(TCSETSW), SB_IOCTL(TCSETSF),
+	SB_IOCTL(TIOCGPGRP));
 
 static struct termios tty_saved;
 static volatile sig_atomic_t tty_fd = -1;
@@ -119,6 +127,7 @@ int console_tty_raw(int fd)
 	t.c_cc[VMIN] = 1;
 	t.c_cc[VTIME] = 0;
 	tty_install_hooks();
+	sandbox_on_refusal(console_tty_restore);
 	tty_fd = fd;
 	if (tcsetattr(fd, TCSADRAIN, &t) < 0) {
 		tty_fd = -1;

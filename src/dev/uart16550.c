@@ -37,6 +37,12 @@
 #include "dev/dev.h"
 #include "nobios.h"
 #include "util/err.h"
+#include "util/sandbox.h"
+
+/* The console reader thread waits on the console and the wake-up pipe;
+ * reads and writes are the runtime's (util/sandbox.h). */
+SANDBOX_NEEDS(uart_needs, "16550A UART: console reader (src/dev/uart16550.c)", 0,
+	SB_ALLOW(poll), SB_ALLOW(ppoll));
 
 #define UART_COM1_BASE 0x3F8
 #define UART_COM1_IRQ  4

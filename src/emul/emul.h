@@ -193,6 +193,10 @@ int emul_translate(struct guest_mem *m, struct emul_vcpu *v, uint64_t la, unsign
 		   uint64_t *pa, uint64_t *leaf_entry, struct emul_result *r);
 unsigned emul_cpl(const struct cpu_state *s);
 
+/* uc_dl.c: load libunicorn in a thread of its own, beside the guest (the
+ * sandbox's temporary grant for it ends when it is loaded). */
+void emul_preload_async(void);
+
 /* engine.c: the unicorn engine, created once and reused. */
 struct emul_engine;
 int emul_engine_create(struct emul_engine **out);

@@ -408,7 +408,7 @@ static void do_xsave_family(struct guest_mem *m, struct emul_vcpu *v, const stru
 	bool restore = kind == EMUL_KIND_XRSTOR || kind == EMUL_KIND_XRSTORS;
 
 	if (restore) {
-		uint8_t hdr[XSAVE_HDR_SIZE];
+		uint8_t hdr[XSAVE_HDR_SIZE] = { 0 };
 		if (emul_read_linear(m, v, la + XSAVE_HDR_OFF, hdr, sizeof(hdr), 0, r) < 0)
 			return;
 		uint64_t bv, comp;

@@ -23,6 +23,16 @@
 #include "emul/emul.h"
 #include "kvm/kvm.h"
 #include "util/err.h"
+#include "util/sandbox.h"
+
+/* The KVM side of a completion, on any host (where the engine itself may
+ * run is emul's business: src/emul/uc_dl.c). */
+SANDBOX_NEEDS(complete_needs, "instruction completion, KVM side (src/kvm/complete.c)", 0,
+	SB_IOCTL(KVM_CHECK_EXTENSION), SB_IOCTL(KVM_GET_REGS), SB_IOCTL(KVM_SET_REGS),
+	SB_IOCTL(KVM_GET_SREGS), SB_IOCTL(KVM_SET_SREGS), SB_IOCTL(KVM_GET_VCPU_EVENTS),
+	SB_IOCTL(KVM_SET_VCPU_EVENTS), SB_IOCTL(KVM_GET_FPU), SB_IOCTL(KVM_SET_FPU),
+	SB_IOCTL(KVM_GET_XSAVE), SB_IOCTL(KVM_SET_XSAVE), SB_IOCTL(KVM_GET_XCRS),
+	SB_IOCTL(KVM_SET_XCRS));
 
 #define SYNC_ALL (KVM_SYNC_X86_REGS | KVM_SYNC_X86_SREGS | KVM_SYNC_X86_EVENTS)
 
@@ -366,7 +376,7 @@ int vcpu_complete_insn(struct vcpu *v)
 	struct emul_result r;
 	struct emul_insn in;
 	int rc = read_cpu(v, c, synced);
-	uint64_t t1 = t0;
+	uint64_t t1;
 	uint64_t rip0 = ev->cpu.rip;
 	if (rc == 0 && emul_fetch(&v->m->mem, ev, &in, &r) == 0) {
 		unsigned needs = emul_insn_needs(&in);
@@ -381,7 +391,7 @@ int vcpu_complete_insn(struct vcpu *v)
 		t1 = now_ns();
 	}
 	uint64_t t2 = now_ns();
-	if (rc < 0) {
+	if (rc != 0) { /* r is filled only when rc == 0 */
 		fprintf(stderr, "nobios: instruction completion: %s\n", nb_errmsg());
 		return -1;
 	}

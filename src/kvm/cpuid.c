@@ -37,6 +37,15 @@ int kvm_host_detect(int kvm_fd, struct kvm_host *h)
 	/* svm.c shutdown_interception(): "VMCB is undefined after a SHUTDOWN
 	 * intercept. INIT the vCPU to put the VMCB in a known good state." */
 	h->shutdown_resets = h->svm;
+	/* Read now, not in a failure dump: once the guest runs, the sandbox
+	 * allows no file to be opened (util/sandbox.h). */
+	if (vmx && !pvm) {
+		FILE *ug = fopen("/sys/module/kvm_intel/parameters/unrestricted_guest", "r");
+		if (ug) {
+			h->vmx_no_unrestricted = fgetc(ug) == 'N';
+			fclose(ug);
+		}
+	}
 	snprintf(h->desc, sizeof(h->desc), "%s%s%s", h->hw_virt ? (vmx ? "VMX" : "SVM") : "no VMX/SVM",
 		 pvm ? ", kvm_pvm loaded: ring-0 guest code is emulated by KVM" : "",
 		 h->shutdown_resets ? ", KVM resets a vCPU at a triple fault: the state of every "

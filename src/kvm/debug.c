@@ -16,6 +16,13 @@
 #include "debug/timeline.h"
 #include "kvm/kvm.h"
 #include "util/err.h"
+#include "util/sandbox.h"
+
+/* While the guest runs: the hlt-with-IF=0 check, failure dumps (events),
+ * and the --timeline counters at exit (util/sandbox.h). */
+SANDBOX_NEEDS(debug_needs, "failure dumps, hang watch, --timeline (src/kvm/debug.c)", 0,
+	SB_IOCTL(KVM_GET_MP_STATE), SB_IOCTL(KVM_GET_REGS), SB_IOCTL(KVM_GET_VCPU_EVENTS),
+	SB_IOCTL(KVM_GET_STATS_FD), SB_ALLOW(pread64));
 
 /* Read the counters of a VM or vCPU fd through its binary stats fd (KVM
  * api.rst 4.133 "KVM_GET_STATS_FD"): header, descriptors, data.  Only
@@ -187,13 +194,7 @@ void vcpu_dump_extra(struct vcpu *v, FILE *out, const struct cpu_state *s,
 	if (v->m->host.svm)
 		return; /* the VMX checks say nothing about a VMCB */
 	char checks[2048];
-	unsigned flags = 0;
-	FILE *ug = fopen("/sys/module/kvm_intel/parameters/unrestricted_guest", "r");
-	if (ug) {
-		if (fgetc(ug) == 'N')
-			flags |= CPU_CHECK_NO_UNRESTRICTED;
-		fclose(ug);
-	}
+	unsigned flags = v->m->host.vmx_no_unrestricted ? CPU_CHECK_NO_UNRESTRICTED : 0;
 	int n = cpu_check_entry_state_ex(s, flags, checks, sizeof(checks));
 	if (n > 0) {
 		fprintf(out, "  VMX guest-state checks violated (SDM vol 3C 26.3.1): %d\n", n);
@@ -269,6 +270,7 @@ void machine_hang_watch_start(struct machine *m)
 	/* The watcher must not take the vCPU thread's kick signal itself. */
 	sigset_t all, old;
 	sigfillset(&all);
+	sigdelset(&all, SIGSYS); /* the sandbox's refusals must reach their handler */
 	pthread_sigmask(SIG_SETMASK, &all, &old);
 	int r = pthread_create(&h->thread, NULL, hang_watch_main, h);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);

@@ -25,6 +25,10 @@
 #include "debug/gdbstub.h"
 #include "kvm/kvm.h"
 #include "util/err.h"
+#include "util/sandbox.h"
+
+SANDBOX_NEEDS(kvm_gdb_needs, "gdb stub, KVM side (src/kvm/gdb.c)", SANDBOX_F_GDB,
+	SB_IOCTL(KVM_SET_GUEST_DEBUG));
 
 static int t_get_regs(void *ctx, unsigned cpu, struct cpu_state *s)
 {

@@ -27,6 +27,7 @@ struct kvm_host {
 	 * reaches user space (SVM: the VMCB is undefined after a SHUTDOWN
 	 * intercept), so the run loop keeps the state of every exit. */
 	bool shutdown_resets;
+	bool vmx_no_unrestricted; /* kvm_intel's unrestricted_guest is off */
 	char desc[256];   /* one line for -v */
 };
 
@@ -109,6 +110,9 @@ void vcpu_complete_free(struct vcpu *v);
 
 /* machine.c */
 void machine_request_stop(struct machine *m, enum machine_stop kind, int status, const char *msg);
+/* sandbox_enter.c: the seccomp filter before the first guest instruction, unless
+ * --no-sandbox; 0, or -1 with res filled. */
+int machine_sandbox_enter(struct machine *m, struct machine_result *res);
 
 /* debug.c (issue 5): KVM binary stats, the KVM half of failure dumps, the
  * --timeline report. */

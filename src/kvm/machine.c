@@ -16,6 +16,11 @@
 #include "kvm/kvm.h"
 #include "mem/layout.h"
 #include "util/err.h"
+#include "util/sandbox.h"
+
+/* Devices raise interrupt lines from the vCPU and console threads. */
+SANDBOX_NEEDS(machine_needs, "machine: interrupt lines (src/kvm/machine.c)", 0,
+	SB_IOCTL(KVM_IRQ_LINE));
 
 void machine_config_defaults(struct machine_config *cfg)
 {
@@ -25,6 +30,7 @@ void machine_config_defaults(struct machine_config *cfg)
 	cfg->console_in = -1;
 	cfg->console_out = STDOUT_FILENO;
 	cfg->boot.linux_cmdline_defaults = true;
+	cfg->sandbox = true;
 }
 
 void machine_request_stop(struct machine *m, enum machine_stop kind, int status, const char *msg)
@@ -294,7 +300,9 @@ int machine_run(struct machine *m, struct machine_result *res)
 	m->vcpu.thread = pthread_self();
 	m->vcpu.started = true;
 	machine_hang_watch_start(m); /* ends a guest asleep in hlt with IF=0 */
-	int r = vcpu_run_loop(&m->vcpu, res);
+	int r = machine_sandbox_enter(m, res); /* the last step before the guest runs */
+	if (r == 0)
+		r = vcpu_run_loop(&m->vcpu, res);
 	machine_hang_watch_stop(m);
 	if (r == 0)
 		machine_check_panic(m, res);

@@ -15,6 +15,14 @@
 #include "debug/timeline.h"
 #include "kvm/kvm.h"
 #include "util/err.h"
+#include "util/sandbox.h"
+
+/* While the guest runs: the exit loop, register access for dumps and the
+ * pseudo-BIOS, and the --timeout timer (util/sandbox.h). */
+SANDBOX_NEEDS(vcpu_needs, "vCPU run loop (src/kvm/vcpu.c)", 0,
+	SB_IOCTL(KVM_RUN), SB_IOCTL(KVM_GET_REGS), SB_IOCTL(KVM_SET_REGS),
+	SB_IOCTL(KVM_GET_SREGS), SB_IOCTL(KVM_SET_SREGS),
+	SB_ALLOW(timer_create), SB_ALLOW(timer_settime), SB_ALLOW(timer_delete));
 
 int vcpu_create(struct machine *m, struct vcpu *v, int id)
 {

@@ -15,25 +15,15 @@ static int vset(enum nb_err_class c, const char *fmt, va_list ap)
 	return -1;
 }
 
-int nb_err(const char *fmt, ...)
+void nb_err_set(enum nb_err_class c, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	vset(NB_ERR_INPUT, fmt, ap);
+	vset(c, fmt, ap);
 	va_end(ap);
-	return -1;
 }
 
-int nb_err_internal(const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vset(NB_ERR_INTERNAL, fmt, ap);
-	va_end(ap);
-	return -1;
-}
-
-int nb_err_errno(const char *fmt, ...)
+void nb_err_set_errno(const char *fmt, ...)
 {
 	int e = errno;
 	va_list ap;
@@ -42,7 +32,6 @@ int nb_err_errno(const char *fmt, ...)
 	va_end(ap);
 	size_t n = strlen(msg);
 	snprintf(msg + n, sizeof(msg) - n, ": %s", strerror(e));
-	return -1;
 }
 
 void nb_err_prefix(const char *fmt, ...)

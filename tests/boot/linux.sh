@@ -63,7 +63,7 @@ printf '\000' | dd of="$tmp/nok64" bs=1 seek=$((0x236)) conv=notrunc status=none
 bad_case linux-no-64bit-entry "$tmp/nok64: not a 64-bit kernel: XLF_KERNEL_64" "$tmp/nok64" \
 	--boot-protocol linux
 truncate -s 32M "$tmp/big.initrd"
-bad_case linux-initrd-too-large "$tmp/big.initrd: initrd is 33554432 bytes" "$PROBE" \
+bad_case linux-initrd-too-large "$tmp/big.initrd: 33554432 bytes, more than the 16 MiB of guest RAM" "$PROBE" \
 	--initrd "$tmp/big.initrd" -m 16M
 bad_case linux-initrd-missing "$tmp/none.initrd: cannot open" "$PROBE" --initrd "$tmp/none.initrd"
 long=$(head -c 3000 /dev/zero | tr '\0' 'x')

@@ -308,6 +308,41 @@ static void test_lz4_linux_frame(void **state)
 	free(b.p);
 }
 
+/* Issue 14 item 7: a header asking for a huge dictionary or window made
+ * the host reserve up to 1 GiB of decoder memory whatever the output limit
+ * (the guest's RAM).  Now the decoders' memory is bounded by the limit (at
+ * least 64 MiB): such a header is an input error naming the bound. */
+static void test_decoder_memory_bounded(void **state)
+{
+	size_t n = 4096;
+	/* .lzma: the dictionary size is a plain le32 at offset 1 */
+	struct blob b = c_lzma(data, n);
+	b.p[1] = 0, b.p[2] = 0, b.p[3] = 0, b.p[4] = 0x3F; /* 1008 MiB */
+	expect_fail("lzma", b.p, b.n, 64u << 20, "decoder memory");
+	assert_int_equal(nb_errclass(), NB_ERR_INPUT);
+	/* the same stream decodes where the limit allows its dictionary */
+	uint8_t *out;
+	size_t outlen;
+	b.p[4] = 0x01; /* 16 MiB */
+	assert_int_equal(decompress_buffer("lzma", b.p, b.n, 64u << 20, 0, &out, &outlen, NULL), 0);
+	assert_int_equal(outlen, n);
+	free(out);
+	free(b.p);
+
+	/* zstd: a frame without a content size carries a window descriptor
+	 * right after its header byte; 0xA0 asks for a 2^30-byte window */
+	ZSTD_CCtx *c = ZSTD_createCCtx();
+	ZSTD_CCtx_setParameter(c, ZSTD_c_contentSizeFlag, 0);
+	struct blob z = { malloc(ZSTD_compressBound(n)), 0 };
+	z.n = ZSTD_compress2(c, z.p, ZSTD_compressBound(n), data, n);
+	assert_false(ZSTD_isError(z.n));
+	ZSTD_freeCCtx(c);
+	assert_int_equal(z.p[4] & 0x20, 0); /* Single_Segment clear: descriptor present */
+	z.p[5] = 0xA0;
+	expect_fail("zstd", z.p, z.n, 64u << 20, "2^27");
+	free(z.p);
+}
+
 static void test_unknown_and_empty(void **state)
 {
 	static const uint8_t junk[16] = "not compressed!";
@@ -337,6 +372,7 @@ int main(void)
 		cmocka_unit_test(test_corrupt),
 		cmocka_unit_test(test_limit),
 		cmocka_unit_test(test_lz4_linux_frame),
+		cmocka_unit_test(test_decoder_memory_bounded),
 		cmocka_unit_test(test_unknown_and_empty),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);

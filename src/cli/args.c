@@ -1,0 +1,295 @@
+/* args.c - the `nobios` command line (args.h).  Moved out of main.c so that
+ * it returns its errors instead of exiting (the fuzzer and the unit tests
+ * call it); the flags, their spellings and every message are main.c's. */
+#include "cli/args.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/err.h"
+
+/* SIZE: a number with an optional K/M/G/T suffix; no suffix means MiB (QEMU). */
+static int parse_size(const char *flag, const char *s, uint64_t *out)
+{
+	char *end;
+	errno = 0;
+	unsigned long long v = strtoull(s, &end, 0);
+	if (errno || end == s || s[0] == '-')
+		return nb_err("%s: '%s' is not a size", flag, s);
+	int shift = 20;
+	switch (*end) {
+	case 0: break;
+	case 'k': case 'K': shift = 10; end++; break;
+	case 'm': case 'M': shift = 20; end++; break;
+	case 'g': case 'G': shift = 30; end++; break;
+	case 't': case 'T': shift = 40; end++; break;
+	default: return nb_err("%s: '%s' is not a size", flag, s);
+	}
+	if (*end == 'i' || *end == 'I')
+		end++;
+	if (*end == 'b' || *end == 'B')
+		end++;
+	if (*end)
+		return nb_err("%s: '%s' is not a size", flag, s);
+	if (v == 0 || v > (1ULL << (63 - shift)))
+		return nb_err("%s: '%s' is out of range", flag, s);
+	if (v << shift > (1ULL << 40))
+		return nb_err("%s: '%s' is larger than 1 TiB", flag, s);
+	*out = v << shift;
+	return 0;
+}
+
+static int parse_uint(const char *flag, const char *s, unsigned long max, unsigned long *out)
+{
+	char *end;
+	errno = 0;
+	unsigned long v = strtoul(s, &end, 0);
+	if (errno || end == s || *end || s[0] == '-' || v > max)
+		return nb_err("%s: '%s' is not a number in 0..%lu", flag, s, max);
+	*out = v;
+	return 0;
+}
+
+static int parse_seconds(const char *flag, const char *s, double *out)
+{
+	char *end;
+	errno = 0;
+	double v = strtod(s, &end);
+	if (errno || end == s || *end || !(v > 0) || v > 1e7)
+		return nb_err("%s: '%s' is not a positive number of seconds", flag, s);
+	*out = v;
+	return 0;
+}
+
+/* FILE[,rw|,snapshot] */
+static int parse_disk(const char *flag, char *arg, struct boot_disk *d)
+{
+	char *save = NULL;
+	d->path = strtok_r(arg, ",", &save);
+	if (!d->path || arg[0] == ',')
+		return nb_err("%s: empty file name", flag);
+	for (char *opt; (opt = strtok_r(NULL, ",", &save));) {
+		if (strcmp(opt, "rw") == 0)
+			d->rw = true;
+		else if (strcmp(opt, "snapshot") == 0)
+			d->snapshot = true;
+		else
+			return nb_err("%s: unknown option '%s' (rw or snapshot)", flag, opt);
+	}
+	if (d->rw && d->snapshot)
+		return nb_err("%s: rw and snapshot exclude each other", flag);
+	return 0;
+}
+
+enum opt_id {
+	O_KERNEL, O_INITRD, O_CMDLINE, O_MODULE, O_ENTRY_SYMBOL, O_DISK, O_FLOPPY, O_PROTOCOL,
+	O_CACHE_DIR, O_MEMORY, O_CPUS, O_CPUID_MASK, O_CPUID_KEEP, O_TIMEOUT, O_VERBOSE,
+	O_TIMELINE, O_TIMELINE_JSON, O_DUMP, O_GDB, O_GDB_WAIT, O_HELP, O_VERSION,
+	O_NO_SANDBOX, O_NO_DEFAULT_CMDLINE,
+};
+
+struct opt {
+	const char *names[4]; /* spellings, with leading dashes */
+	enum opt_id id;
+	bool arg;
+};
+
+static const struct opt opts[] = {
+	{ { "--kernel", "-kernel" }, O_KERNEL, true },
+	{ { "--initrd", "-initrd" }, O_INITRD, true },
+	{ { "--cmdline", "--append", "-append" }, O_CMDLINE, true },
+	{ { "--module" }, O_MODULE, true },
+	{ { "--entry-symbol" }, O_ENTRY_SYMBOL, true },
+	{ { "--disk", "-hda" }, O_DISK, true },
+	{ { "--floppy", "-fda" }, O_FLOPPY, true },
+	{ { "--boot-protocol" }, O_PROTOCOL, true },
+	{ { "--cache-dir" }, O_CACHE_DIR, true },
+	{ { "-m", "--memory" }, O_MEMORY, true },
+	{ { "--cpus", "-smp" }, O_CPUS, true },
+	{ { "--cpuid-mask" }, O_CPUID_MASK, true },
+	{ { "--cpuid-keep" }, O_CPUID_KEEP, true },
+	{ { "--timeout" }, O_TIMEOUT, true },
+	{ { "-v", "--verbose" }, O_VERBOSE, false },
+	{ { "--timeline" }, O_TIMELINE, false },
+	{ { "--timeline=json" }, O_TIMELINE_JSON, false },
+	{ { "--dump-state-on-exit" }, O_DUMP, false },
+	{ { "--gdb" }, O_GDB, true },
+	{ { "--gdb-wait" }, O_GDB_WAIT, false },
+	{ { "-h", "--help" }, O_HELP, false },
+	{ { "--version" }, O_VERSION, false },
+	{ { "--no-sandbox" }, O_NO_SANDBOX, false },
+	{ { "--no-default-cmdline" }, O_NO_DEFAULT_CMDLINE, false },
+};
+
+static const struct opt *find_opt(const char *a, const char **inline_val)
+{
+	*inline_val = NULL;
+	for (size_t i = 0; i < sizeof(opts) / sizeof(opts[0]); i++)
+		for (int j = 0; j < 4 && opts[i].names[j]; j++) {
+			const char *n = opts[i].names[j];
+			size_t l = strlen(n);
+			if (strcmp(a, n) == 0)
+				return &opts[i];
+			if (opts[i].arg && strncmp(a, n, l) == 0 && a[l] == '=') {
+				*inline_val = a + l + 1;
+				return &opts[i];
+			}
+		}
+	return NULL;
+}
+
+/* FILE[,CMDLINE]: argv strings are writable: split in place. */
+static int parse_module(struct boot_config *b, char *val)
+{
+	if (b->nmodules >= BOOT_MAX_MODULES)
+		return nb_err("--module: at most %d modules", BOOT_MAX_MODULES);
+	char *comma = strchr(val, ',');
+	if (comma)
+		*comma = 0;
+	if (!*val)
+		return nb_err("--module: empty file name");
+	b->modules[b->nmodules].path = val;
+	b->modules[b->nmodules].cmdline = comma ? comma + 1 : NULL;
+	b->nmodules++;
+	return 0;
+}
+
+/* One flag with its value; 1 when it ends parsing (--help). */
+static int apply(struct args *a, const struct opt *o, const char *val)
+{
+	struct machine_config *cfg = &a->cfg;
+	struct boot_config *b = &cfg->boot;
+	const char *flag = o->names[0];
+	unsigned long n;
+	switch (o->id) {
+	case O_KERNEL: b->kernel = val; break;
+	case O_INITRD: b->initrd = val; break;
+	case O_CMDLINE: b->cmdline = val; break;
+	case O_MODULE: return parse_module(b, (char *)val);
+	case O_ENTRY_SYMBOL: b->entry_symbol = val; break;
+	case O_DISK: return parse_disk(flag, (char *)val, &b->disk);
+	case O_FLOPPY: return parse_disk(flag, (char *)val, &b->floppy);
+	case O_PROTOCOL:
+		if (!boot_format_by_name(val))
+			return nb_err("--boot-protocol: unknown protocol '%s'", val);
+		b->protocol = val;
+		break;
+	case O_CACHE_DIR: b->cache_dir = val; break;
+	case O_MEMORY: return parse_size(flag, val, &cfg->ram_size);
+	case O_CPUS:
+		if (parse_uint(flag, val, 255, &n) < 0)
+			return -1;
+		cfg->cpus = (unsigned)n;
+		break;
+	case O_CPUID_MASK: cfg->cpuid_mask = val; break;
+	case O_CPUID_KEEP: cfg->cpuid_keep = val; break;
+	case O_TIMEOUT: return parse_seconds(flag, val, &cfg->timeout_s);
+	case O_VERBOSE: cfg->verbose = b->verbose = true; cfg->log = stderr; break;
+	case O_TIMELINE: cfg->timeline = true; break;
+	case O_TIMELINE_JSON: cfg->timeline = cfg->timeline_json = true; break;
+	case O_DUMP: cfg->dump_on_exit = true; break;
+	case O_GDB:
+		if (parse_uint(flag, val, 65535, &n) < 0)
+			return -1;
+		cfg->gdb_port = (int)n;
+		break;
+	case O_GDB_WAIT: cfg->gdb_wait = true; break;
+	case O_HELP: a->action = ARGS_HELP; return 1;
+	case O_VERSION: a->version = true; break; /* after the loop: it may have -v */
+	case O_NO_SANDBOX: cfg->sandbox = false; break;
+	case O_NO_DEFAULT_CMDLINE: b->linux_cmdline_defaults = false; break;
+	}
+	return 0;
+}
+
+static int parse_flags(int argc, char **argv, struct args *a, const char **positional)
+{
+	*positional = NULL;
+	for (int i = 0; i < argc; i++) {
+		char *arg = argv[i];
+		if (arg[0] != '-' || arg[1] == 0) {
+			if (*positional)
+				return nb_err("unexpected argument '%s'", arg);
+			*positional = arg;
+			continue;
+		}
+		const char *val;
+		const struct opt *o = find_opt(arg, &val);
+		if (!o)
+			return nb_err("unknown option '%s'", arg);
+		if (o->arg && !val) {
+			if (i + 1 >= argc)
+				return nb_err("%s needs a value", arg);
+			val = argv[++i];
+		}
+		if (!val)
+			val = ""; /* a flag without a value: apply() never sees NULL */
+		int r = apply(a, o, val);
+		if (r != 0)
+			return r < 0 ? -1 : 0; /* --help: nothing after counts */
+	}
+	/* after the loop, so `--version -v` and `-v --version` agree */
+	if (a->version) {
+		a->action = ARGS_VERSION;
+		return 0;
+	}
+	if (a->cfg.gdb_wait && !a->cfg.gdb_port)
+		return nb_err("--gdb-wait needs --gdb PORT");
+	return 0;
+}
+
+int args_parse(int argc, char **argv, struct args *a)
+{
+	memset(a, 0, sizeof(*a));
+	machine_config_defaults(&a->cfg);
+	if (argc < 2) {
+		a->action = ARGS_USAGE;
+		return 0;
+	}
+	const char *cmd = argv[1];
+	int first = 2;
+	if (cmd[0] == '-') { /* `nobios --kernel X ...` means run */
+		if (strcmp(cmd, "-h") == 0 || strcmp(cmd, "--help") == 0) {
+			a->action = ARGS_HELP;
+			return 0;
+		}
+		cmd = "run"; /* --version is parsed with the flags: it may have -v */
+		first = 1;
+	} else if (strcmp(cmd, "help") == 0) {
+		a->action = ARGS_HELP;
+		return 0;
+	} else if (strcmp(cmd, "run") != 0 && strcmp(cmd, "inspect") != 0) {
+		return nb_err("unknown command '%s'", cmd);
+	}
+	a->action = strcmp(cmd, "inspect") == 0 ? ARGS_INSPECT : ARGS_RUN;
+
+	const char *positional;
+	if (parse_flags(argc - first, argv + first, a, &positional) < 0)
+		return -1;
+	if (a->action == ARGS_HELP || a->action == ARGS_VERSION)
+		return 0;
+	struct boot_config *b = &a->cfg.boot;
+
+	/* --entry-symbol names an ELF64 entry: the elf64 format (an OSv --disk
+	 * image keeps its own format, which honours the symbol too). */
+	if (b->entry_symbol && !b->protocol &&
+	    (b->kernel || (positional && a->action == ARGS_RUN)))
+		b->protocol = "elf64";
+
+	if (a->action == ARGS_INSPECT) {
+		a->inspect_path = positional ? positional : b->kernel;
+		if (!a->inspect_path)
+			return nb_err("inspect needs a FILE");
+		return 0;
+	}
+	if (positional) {
+		if (b->kernel)
+			return nb_err("kernel given twice ('%s' and --kernel %s)", positional,
+				      b->kernel);
+		b->kernel = positional;
+	}
+	if (!b->kernel && !b->disk.path && !b->floppy.path)
+		return nb_err("nothing to boot: give a KERNEL, --disk or --floppy");
+	return 0;
+}

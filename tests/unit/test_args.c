@@ -1,0 +1,157 @@
+/* test_args.c - the command-line parser as a library (src/cli/args.c): the
+ * flags main.c has always taken, the same one-line errors, and no exit()
+ * on any input (it used to exit from inside the parser). */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/args.h"
+#include "util/err.h"
+
+/* Parse a NULL-terminated list of words (copied: the parser writes). */
+static int parse(struct args *a, char **store, const char *first, ...)
+{
+	char *argv[64];
+	int argc = 0;
+	store[0] = strdup("nobios");
+	argv[argc++] = store[0];
+	va_list ap;
+	va_start(ap, first);
+	for (const char *w = first; w && argc < 63; w = va_arg(ap, const char *)) {
+		store[argc] = strdup(w);
+		argv[argc] = store[argc];
+		argc++;
+	}
+	va_end(ap);
+	store[argc] = NULL;
+	argv[argc] = NULL;
+	nb_err_clear();
+	return args_parse(argc, argv, a);
+}
+
+static void freeall(char **store)
+{
+	for (int i = 0; store[i]; i++)
+		free(store[i]);
+}
+
+#define FAILS(want, ...)                                                          \
+	do {                                                                      \
+		char *st[64];                                                     \
+		struct args a;                                                    \
+		assert_int_equal(parse(&a, st, __VA_ARGS__, NULL), -1);          \
+		assert_int_equal(nb_errclass(), NB_ERR_INPUT);                    \
+		if (!strstr(nb_errmsg(), want))                                   \
+			fail_msg("'%s' lacks '%s'", nb_errmsg(), want);          \
+		freeall(st);                                                      \
+	} while (0)
+
+static void test_errors(void **state)
+{
+	(void)state;
+	FAILS("unknown option '--bogus'", "run", "k", "--bogus");
+	FAILS("--initrd needs a value", "run", "k", "--initrd");
+	FAILS("-m: '12Q' is not a size", "run", "k", "-m", "12Q");
+	FAILS("-m: '0' is out of range", "run", "k", "-m", "0");
+	FAILS("larger than 1 TiB", "run", "k", "-m", "2T");
+	FAILS("nothing to boot", "run");
+	FAILS("unknown command 'frob'", "frob");
+	FAILS("unknown protocol 'nope'", "run", "k", "--boot-protocol", "nope");
+	FAILS("is not a positive number of seconds", "run", "k", "--timeout", "-1");
+	FAILS("--gdb-wait needs --gdb PORT", "run", "k", "--gdb-wait");
+	FAILS("--gdb: '70000' is not a number in 0..65535", "run", "k", "--gdb", "70000");
+	FAILS("--disk: unknown option 'rx'", "run", "--disk", "x.img,rx");
+	FAILS("rw and snapshot exclude each other", "run", "--disk", "x,rw,snapshot");
+	FAILS("--disk: empty file name", "run", "--disk", ",rw");
+	FAILS("--module: empty file name", "run", "k", "--module", ",cmd");
+	FAILS("kernel given twice", "run", "a", "--kernel", "b");
+	FAILS("unexpected argument 'b'", "run", "a", "b");
+	FAILS("inspect needs a FILE", "inspect");
+}
+
+static void test_run(void **state)
+{
+	(void)state;
+	char *st[64];
+	struct args a;
+	assert_int_equal(parse(&a, st, "run", "vmlinuz", "-m", "1G", "--append=console=ttyS0",
+			       "--module", "m1,arg one", "--disk", "d.img,snapshot", "--cpus", "1",
+			       "--timeline=json", "--no-sandbox", NULL), 0);
+	assert_int_equal(a.action, ARGS_RUN);
+	assert_string_equal(a.cfg.boot.kernel, "vmlinuz");
+	assert_int_equal(a.cfg.ram_size, 1ull << 30);
+	assert_string_equal(a.cfg.boot.cmdline, "console=ttyS0");
+	assert_int_equal(a.cfg.boot.nmodules, 1);
+	assert_string_equal(a.cfg.boot.modules[0].path, "m1");
+	assert_string_equal(a.cfg.boot.modules[0].cmdline, "arg one");
+	assert_string_equal(a.cfg.boot.disk.path, "d.img");
+	assert_true(a.cfg.boot.disk.snapshot);
+	assert_true(a.cfg.timeline && a.cfg.timeline_json);
+	assert_false(a.cfg.sandbox);
+	freeall(st);
+	/* defaults: 256 MiB, the sandbox on; `nobios --kernel X` means run */
+	assert_int_equal(parse(&a, st, "--kernel", "k", NULL), 0);
+	assert_int_equal(a.action, ARGS_RUN);
+	assert_int_equal(a.cfg.ram_size, 256ull << 20);
+	assert_true(a.cfg.sandbox);
+	freeall(st);
+	/* --entry-symbol asks for the elf64 format */
+	assert_int_equal(parse(&a, st, "run", "k.elf", "--entry-symbol", "start64", NULL), 0);
+	assert_string_equal(a.cfg.boot.protocol, "elf64");
+	freeall(st);
+}
+
+static void test_actions(void **state)
+{
+	(void)state;
+	char *st[64];
+	struct args a;
+	char prog[] = "nobios";
+	char *argv0[] = { prog, NULL };
+	assert_int_equal(args_parse(1, argv0, &a), 0);
+	assert_int_equal(a.action, ARGS_USAGE);
+	assert_int_equal(parse(&a, st, "--help", NULL), 0);
+	assert_int_equal(a.action, ARGS_HELP);
+	freeall(st);
+	assert_int_equal(parse(&a, st, "help", NULL), 0);
+	assert_int_equal(a.action, ARGS_HELP);
+	freeall(st);
+	/* --help ends parsing where it stands; --version is acted on after the
+	 * flags, so `--version -v` and `-v --version` agree (and a bad flag
+	 * after it is still an error) */
+	assert_int_equal(parse(&a, st, "run", "k", "--help", "--bogus", NULL), 0);
+	assert_int_equal(a.action, ARGS_HELP);
+	freeall(st);
+	assert_int_equal(parse(&a, st, "--version", "-v", NULL), 0);
+	assert_int_equal(a.action, ARGS_VERSION);
+	assert_true(a.cfg.verbose);
+	freeall(st);
+	assert_int_equal(parse(&a, st, "-v", "--version", NULL), 0);
+	assert_int_equal(a.action, ARGS_VERSION);
+	assert_true(a.cfg.verbose);
+	freeall(st);
+	assert_int_equal(parse(&a, st, "run", "k", "--version", "--bogus", NULL), -1);
+	freeall(st);
+	assert_int_equal(parse(&a, st, "--no-default-cmdline", "k", NULL), 0);
+	assert_false(a.cfg.boot.linux_cmdline_defaults);
+	freeall(st);
+	assert_int_equal(parse(&a, st, "inspect", "--kernel", "f", NULL), 0);
+	assert_int_equal(a.action, ARGS_INSPECT);
+	assert_string_equal(a.inspect_path, "f");
+	freeall(st);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_run),
+		cmocka_unit_test(test_actions),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
