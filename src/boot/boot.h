@@ -111,6 +111,11 @@ const struct boot_format *boot_detect(const struct boot_file *f, char *why, size
  * 0, or -1 with nb_err() when the file cannot be read. */
 int boot_inspect(const char *path, const struct boot_config *cfg, FILE *out);
 
+/* boot_tables.c: the ACPI and MP tables for ctx->plat (nothing when it is
+ * NULL), written at their fixed places in mem/layout.h; sets plat->rsdp and
+ * plat->mp_floating.  boot_load() calls it before the format loads. */
+int boot_tables_build(struct boot_ctx *ctx);
+
 /* Shared helpers for loaders. */
 /* Place the command line at LAYOUT_CMDLINE (checked against max incl. NUL). */
 int boot_put_cmdline(struct boot_ctx *ctx, const char *cmdline, size_t max, uint64_t *gpa);

@@ -422,7 +422,7 @@ int vcpu_complete_insn(struct vcpu *v)
 	c->ns_read += t1 - t0;
 	c->ns_engine += t2 - t1;
 	if (r.kind == EMUL_KIND_INT3)
-		v->m->int3_injected++;
+		v->int3_injected++;
 	return 0;
 }
 
@@ -431,14 +431,17 @@ void vcpu_complete_report(struct vcpu *v, FILE *out)
 	const struct vcpu_completion *c = v->completion;
 	if (!out)
 		return;
+	char who[32] = "";
+	if (v->m->nvcpus > 1)
+		snprintf(who, sizeof(who), "vCPU %d ", v->id);
 	if (!c) {
-		fprintf(out, "nobios: completions: 0\n");
+		fprintf(out, "nobios: %scompletions: 0\n", who);
 		return;
 	}
 	uint64_t total = 0;
 	for (int k = 0; k < EMUL_NKINDS; k++)
 		total += c->count[k];
-	fprintf(out, "nobios: completions: %" PRIu64, total);
+	fprintf(out, "nobios: %scompletions: %" PRIu64, who, total);
 	if (total)
 		fprintf(out, " in %.3f ms (%.1f us each: %.1f reading the vCPU, %.1f completing, %.1f writing back)",
 			c->ns_total / 1e6, c->ns_total / 1e3 / (double)total,

@@ -20,24 +20,33 @@
 #include "kvm/kvm.h"
 #include "util/err.h"
 
+/* gdb's thread index -> vCPU (the stub numbers them 0..ncpus-1). */
+static struct vcpu *target_vcpu(struct machine *m, unsigned cpu)
+{
+	if (cpu >= m->nvcpus) {
+		nb_err("gdb: no vCPU %u (the guest has %u)", cpu, m->nvcpus);
+		return NULL;
+	}
+	return &m->vcpus[cpu];
+}
+
 static int t_get_regs(void *ctx, unsigned cpu, struct cpu_state *s)
 {
-	struct machine *m = ctx;
-	(void)cpu; /* one vCPU so far */
-	return vcpu_get_state(&m->vcpu, s);
+	struct vcpu *v = target_vcpu(ctx, cpu);
+	return v ? vcpu_get_state(v, s) : -1;
 }
 
 static int t_set_regs(void *ctx, unsigned cpu, const struct cpu_state *s)
 {
-	struct machine *m = ctx;
-	(void)cpu;
-	return vcpu_set_state(&m->vcpu, s);
+	struct vcpu *v = target_vcpu(ctx, cpu);
+	return v ? vcpu_set_state(v, s) : -1;
 }
 
 static int t_set_debug(void *ctx, unsigned cpu, const struct gdb_debug *d)
 {
-	struct machine *m = ctx;
-	(void)cpu;
+	struct vcpu *v = target_vcpu(ctx, cpu);
+	if (!v)
+		return -1;
 	struct kvm_guest_debug dbg;
 	memset(&dbg, 0, sizeof(dbg));
 	if (d->enable) {
@@ -53,7 +62,7 @@ static int t_set_debug(void *ctx, unsigned cpu, const struct gdb_debug *d)
 			dbg.arch.debugreg[7] = d->dr7;
 		}
 	}
-	if (ioctl(m->vcpu.fd, KVM_SET_GUEST_DEBUG, &dbg) < 0)
+	if (ioctl(v->fd, KVM_SET_GUEST_DEBUG, &dbg) < 0)
 		return nb_err_errno("KVM_SET_GUEST_DEBUG");
 	return 0;
 }
@@ -61,14 +70,14 @@ static int t_set_debug(void *ctx, unsigned cpu, const struct gdb_debug *d)
 static void t_kick(void *ctx)
 {
 	struct machine *m = ctx;
-	vcpu_kick(&m->vcpu);
+	vcpu_kick(&m->vcpus[0]);
 }
 
 static void t_dump(void *ctx, unsigned cpu, FILE *out)
 {
-	struct machine *m = ctx;
-	(void)cpu;
-	vcpu_dump(&m->vcpu, out, NULL);
+	struct vcpu *v = target_vcpu(ctx, cpu);
+	if (v)
+		vcpu_dump(v, out, NULL);
 }
 
 int machine_gdb_setup(struct machine *m)
@@ -76,7 +85,7 @@ int machine_gdb_setup(struct machine *m)
 	if (!m->cfg.gdb_port)
 		return 0;
 	struct gdb_target t = {
-		.ctx = m, .ncpus = 1, .mem = &m->mem, .get_regs = t_get_regs,
+		.ctx = m, .ncpus = m->nvcpus, .mem = &m->mem, .get_regs = t_get_regs,
 		.set_regs = t_set_regs, .set_debug = t_set_debug, .kick = t_kick, .dump = t_dump,
 		.soft_watch = m->host.emulating,
 	};
@@ -102,7 +111,8 @@ int vcpu_gdb_hook(struct vcpu *v, enum vcpu_gdb_event ev, struct machine_result 
 	struct gdb_stop st = { 0 };
 	switch (ev) {
 	case VCPU_GDB_START:
-		if (!m->cfg.gdb_wait)
+		/* The APs wait for INIT/SIPI anyway: only the BSP stops here. */
+		if (!m->cfg.gdb_wait || v->id != 0)
 			return 0;
 		st.kind = GDB_STOP_START;
 		break;
@@ -129,7 +139,13 @@ int vcpu_gdb_hook(struct vcpu *v, enum vcpu_gdb_event ev, struct machine_result 
 		break;
 	}
 	}
-	if (gdbstub_stop(m->gdb, (unsigned)v->id, &st) == GDB_KILL) {
+	/* One vCPU talks to gdb at a time; the others run on meanwhile (no
+	 * all-stop mode for several vCPUs yet). */
+	static pthread_mutex_t one_stop = PTHREAD_MUTEX_INITIALIZER;
+	pthread_mutex_lock(&one_stop);
+	enum gdb_resume how = gdbstub_stop(m->gdb, (unsigned)v->id, &st);
+	pthread_mutex_unlock(&one_stop);
+	if (how == GDB_KILL) {
 		res->stop = MACHINE_STOP_POWEROFF;
 		res->status = NB_EXIT_OK;
 		snprintf(res->cause, sizeof(res->cause), "killed from gdb");

@@ -48,7 +48,7 @@ run_nobios 30 run "$DEMO" --cmdline "hello from the host"
 check demo-boot eval '[ "$RC" = 0 ] && has "Hello from the nobios demo kernel" && has "Demo done"'
 check demo-cmdline has 'command line: "hello from the host"'
 check demo-e820 eval 'has "[mem 0x0-0x9fbff] usable" && has "[mem 0x9fc00-0x9ffff] reserved" &&
-	has "[mem 0xf0000-0xfffff] reserved" && has "[mem 0x100000-0xfffffff] usable"'
+	has "[mem 0xe0000-0xfffff] reserved" && has "[mem 0x100000-0xfffffff] usable"'
 run_nobios 30 --kernel "$DEMO" --append "qemu spelling" -m 512
 check demo-qemu-spelling eval '[ "$RC" = 0 ] && has "command line: \"qemu spelling\"" &&
 	has "[mem 0x100000-0x1fffffff] usable"'

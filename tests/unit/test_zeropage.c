@@ -86,7 +86,7 @@ static void test_fields_256m(void **state)
 	assert_int_equal(zp[0x1E8], 4);
 	check_e820(zp, 0, 0, 0x9FC00, 1);
 	check_e820(zp, 1, 0x9FC00, 0x400, 2);
-	check_e820(zp, 2, 0xF0000, 0x10000, 2);
+	check_e820(zp, 2, 0xE0000, 0x20000, 2); /* ACPI/MP tables, pseudo-BIOS */
 	check_e820(zp, 3, 0x100000, 0x10000000 - 0x100000, 1);
 	for (size_t i = 0x2D0 + 4 * 20; i < 4096; i++)
 		assert_int_equal(zp[i], 0);
