@@ -76,6 +76,9 @@ static struct vcpu_completion *completion_get(struct vcpu *v)
 		c->ev.xcr0_supported = ((uint64_t)d << 32) | a;
 	else
 		c->ev.xcr0_supported = XCR0_X87 | XCR0_SSE;
+	/* With other vCPUs running, locked instructions must stay atomic
+	 * (src/emul/handlers.c cmpxchg8b/16b, emul.c's refusal). */
+	c->ev.smp = v->m->nvcpus > 1;
 	v->completion = c;
 	return c;
 }

@@ -47,6 +47,7 @@ static void test_fields_256m(void **state)
 		.cmd_line_ptr = 0x20000,
 		.ramdisk_image = 0xFE00000,
 		.ramdisk_size = 0x123456,
+		.acpi_rsdp_addr = 0xE0000,
 	};
 	static struct boot_params bp;
 	assert_int_equal(zeropage_fill(&bp, "k", img, n, &map, &a), 0);
@@ -64,8 +65,9 @@ static void test_fields_256m(void **state)
 	assert_int_equal(bz_r32(zp, 0x260), 0x200000);  /* init_size */
 	/* fresh page: the file's boot-sector junk is not there */
 	for (size_t i = 0; i < 0x1E8; i++)
-		if (i < 0x0C0 || i >= 0x0CC) /* ext_ fields are ours */
+		if ((i < 0x0C0 || i >= 0x0CC) && (i < 0x070 || i >= 0x078)) /* ours */
 			assert_int_equal(zp[i], 0);
+	assert_int_equal(bz_r64(zp, 0x070), 0xE0000);   /* acpi_rsdp_addr (2.14+) */
 	for (size_t i = 0x26C; i < 0x2D0; i++)
 		assert_int_equal(zp[i], 0);
 
