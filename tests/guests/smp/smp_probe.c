@@ -12,7 +12,9 @@
  *
  * Command line: cpus=N (the --cpus given: how many processors the tables
  * must list), action=poweroff (after the checks, power off through the
- * FADT's SLEEP_CONTROL_REG: nobios must end with status 0). */
+ * FADT's SLEEP_CONTROL_REG: nobios must end with status 0), action=halt
+ * (after the checks, the BSP halts with interrupts off like the parked
+ * APs: nothing can wake the guest, and nobios must say so). */
 #include "probe.h"
 
 #define RSDP_ADDR       0xE0000u    /* nobios's layout: LAYOUT_BOOT_TABLES */
@@ -663,6 +665,11 @@ void probe_main(u32 magic, u32 info)
 		outb(0x600, (5 << 2) | 0x20);  /* SLP_TYP of \_S5 | SLP_EN */
 		puts_("still running after S5\n");
 		probe_exit_value(0x7F);
+	}
+	if (arg_is("action", "halt")) {
+		puts_("every CPU halts with interrupts off now\n");
+		for (;;)
+			__asm__ volatile("cli; hlt");
 	}
 	probe_finish("smp-probe");
 }
