@@ -17,7 +17,8 @@ check smp-cpus-256 eval '[ "$RC" = 2 ] && has "--cpus"'
 
 PROBES=""
 for f in pvh mb2 mb1; do for n in 1 2 4; do PROBES="$PROBES smp-probe-$f-cpus$n"; done; done
-need_kvm $PROBES smp-probe-poweroff smp-probe-all-asleep || exit 0
+need_kvm $PROBES smp-probe-poweroff smp-probe-all-asleep smp-timeout-dumps-all smp-sigterm \
+	smp-ap-triple-fault || exit 0
 
 # aps_reported N: every AP 1..N-1 said "AP up: APIC ID i, CPUID.1 APIC ID i", once
 aps_reported() {
@@ -54,3 +55,22 @@ run_nobios 60 run "$GUESTS/smp-mb2.elf" --cpus 3 --cmdline "cpus=3 action=halt" 
 check smp-probe-all-asleep eval '[ "$RC" = 4 ] && has "SMP: 3 CPUs up" &&
 	has "every vCPU is halted with interrupts disabled or waits for INIT/SIPI" &&
 	has "nobios: vCPU 2 (APIC ID 2):" && ! has "after --timeout"'
+
+# --timeout stops every vCPU and dumps each; SIGTERM stops them all with
+# the signal's status; an AP's own triple fault ends the guest, named.
+run_nobios 60 run "$GUESTS/smp-pvh.elf" --cpus 2 --cmdline "cpus=2 action=spin" --timeout 3
+check smp-timeout-dumps-all eval '[ "$RC" = 4 ] && has "guest still running after --timeout 3 s" &&
+	has "nobios: vCPU 0 (APIC ID 0):" && has "nobios: vCPU 1 (APIC ID 1):"'
+t0=$SECONDS
+log=$(mktemp)
+"$NOBIOS" run "$GUESTS/smp-pvh.elf" --cpus 4 --cmdline "cpus=4 action=spin" --timeout 50 \
+	</dev/null >"$log" 2>&1 &
+pid=$!
+for _ in $(seq 1 300); do grep -q "the BSP spins now" "$log" && break; sleep 0.1; done
+kill -TERM $pid; wait $pid; RC=$?
+OUT=$(cat "$log"); rm -f "$log"
+check smp-sigterm eval '[ "$RC" = 143 ] && has "SMP: 4 CPUs up" && has "stopped by signal 15" &&
+	[ $((SECONDS - t0)) -lt 30 ]'
+run_nobios 60 run "$GUESTS/smp-mb2.elf" --cpus 2 --cmdline "cpus=2 action=ap-fault" --timeout 30
+check smp-ap-triple-fault eval '[ "$RC" = 4 ] && has "AP up: APIC ID 1" &&
+	has "vCPU 1: triple fault (KVM_EXIT_SHUTDOWN)" && ! has "nobios: vCPU 0 (APIC ID 0):"'

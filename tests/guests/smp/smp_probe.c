@@ -14,7 +14,9 @@
  * must list), action=poweroff (after the checks, power off through the
  * FADT's SLEEP_CONTROL_REG: nobios must end with status 0), action=halt
  * (after the checks, the BSP halts with interrupts off like the parked
- * APs: nothing can wake the guest, and nobios must say so). */
+ * APs: nothing can wake the guest, and nobios must say so), action=spin
+ * (the BSP spins forever: for --timeout and signals), action=ap-fault (the
+ * AP with APIC ID 1 triple-faults: nobios must name and dump that vCPU). */
 #include "probe.h"
 
 #define RSDP_ADDR       0xE0000u    /* nobios's layout: LAYOUT_BOOT_TABLES */
@@ -144,6 +146,7 @@ static void lock(void)
 static void unlock(void) { __atomic_store_n(&console_lock, 0, __ATOMIC_RELEASE); }
 
 /* ---- what the APs report */
+static volatile int ap_fault; /* action=ap-fault */
 static volatile u32 ap_count;
 static volatile u8 ap_seen[256];
 static volatile u8 ap_cpuid_id[256];
@@ -164,6 +167,11 @@ void ap_main(void)
 	ap_cpuid_id[id] = (u8)(b >> 24);
 	__atomic_fetch_add(&ap_count, 1, __ATOMIC_SEQ_CST);
 	__atomic_store_n(&ap_seen[id], 1, __ATOMIC_RELEASE);
+	if (ap_fault && id == 1) {
+		/* an empty IDT: int3 -> #GP -> #DF -> triple fault */
+		struct { u16 limit; u32 base; } __attribute__((packed)) none = { 0, 0 };
+		__asm__ volatile("lidt %0; int3" ::"m"(none));
+	}
 	/* parked: nobios's hang watcher must not mistake this for a dead
 	 * guest while the BSP runs */
 }
@@ -656,6 +664,7 @@ void probe_main(u32 magic, u32 info)
 	check_mp((unsigned)n);
 	check_sleep_regs();
 	check_irq0_routing();
+	ap_fault = arg_is("action", "ap-fault");
 	start_aps();
 	if (arg_is("action", "poweroff")) {
 		puts_(probe_failures ? "PROBE-FAIL\n" : "powering off through SLEEP_CONTROL_REG\n");
@@ -665,6 +674,11 @@ void probe_main(u32 magic, u32 info)
 		outb(0x600, (5 << 2) | 0x20);  /* SLP_TYP of \_S5 | SLP_EN */
 		puts_("still running after S5\n");
 		probe_exit_value(0x7F);
+	}
+	if (arg_is("action", "spin")) {
+		puts_("the BSP spins now\n");
+		for (;;)
+			__asm__ volatile("pause");
 	}
 	if (arg_is("action", "halt")) {
 		puts_("every CPU halts with interrupts off now\n");
