@@ -126,7 +126,7 @@ size_t mptable_build_config(uint8_t *t, size_t cap, const struct platform *p)
 		if (virtio_needs_entry(p, i))
 			e = io_int(e, MP_INT_INT, p->virtio[i].gsi, p->ioapic_id, p->virtio[i].gsi);
 	e = local_int(e, MP_INT_EXTINT, 0); /* the 8259s on LINT0 */
-	e = local_int(e, MP_INT_NMI, 1);
+	local_int(e, MP_INT_NMI, 1);
 	t[MP_CONFIG_CHECKSUM] = acpi_checksum(t, len);
 	return len;
 }
