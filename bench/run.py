@@ -16,6 +16,11 @@ Cases (each run interleaved with its peers, medians reported):
            and PVH vs QEMU microvm -kernel bzImage and -kernel vmlinux (PVH).  Meant
            for hosts where guest code runs in hardware (VMX/SVM, the SVM test host:
            bench/svm.sh); minutes per boot on kvm_pvm.
+  smp      several vCPUs: start-up cost per extra vCPU (the trivial guest with
+           --cpus 1, 2, 4, 8, 16: --timeline's "first guest instruction" and its
+           "vCPUs created" time), then Debian's kernel to userspace with 1 and 4
+           vCPUs, nobios against QEMU microvm -smp 1 and 4 (as `userspace`, meant
+           for hardware-virtualization hosts and bench/svm.sh).
 
 usage: bench/run.py [--runs N] [--cases trivial,linux,...] [--timeout SECS]
 Environment: BUILD (default build), CORPUS (default build/corpus).
@@ -315,8 +320,94 @@ def case_userspace(args):
                       r"CORPUS-LINUX-OK")
 
 
+def nobios_timeline(err):
+    """nobios's --timeline=json object from its stderr, or None."""
+    for line in err.decode(errors="replace").splitlines()[::-1]:
+        if line.startswith('{"nobios_timeline"'):
+            try:
+                return json.loads(line)
+            except ValueError:
+                return None
+    return None
+
+
+def milestone(tl, name):
+    for m in (tl or {}).get("milestones", []):
+        if m.get("name") == name:
+            return m
+    return None
+
+
+def detail_ms(tl, name):
+    m = re.search(r"in ([0-9.]+) ms", (milestone(tl, name) or {}).get("detail", ""))
+    return float(m.group(1)) if m else None
+
+
+def slope(points):
+    """Least-squares slope of (x, y) points."""
+    n = len(points)
+    if n < 2:
+        return None
+    mx = sum(x for x, _ in points) / n
+    my = sum(y for _, y in points) / n
+    sxx = sum((x - mx) ** 2 for x, _ in points)
+    return sum((x - mx) * (y - my) for x, y in points) / sxx if sxx else None
+
+
+def case_smp(args):
+    guest = os.path.join(BUILD, "bench", "trivial.elf")
+    counts = (1, 2, 4, 8, 16)
+    first, vcpus, threads, wall = ({n: [] for n in counts} for _ in range(4))
+    for _ in range(args.runs):
+        for n in counts:
+            t0 = time.monotonic()
+            p = subprocess.run([NOBIOS, "run", guest, "--cpus", str(n), "--timeline=json"],
+                               stdin=subprocess.DEVNULL, capture_output=True, timeout=args.timeout)
+            dt = time.monotonic() - t0
+            tl = nobios_timeline(p.stderr)
+            f = milestone(tl, "first guest instruction")
+            c = detail_ms(tl, "vCPUs created")
+            th = detail_ms(tl, "AP threads started") if n > 1 else 0.0
+            if p.returncode != 1 or not f or c is None or th is None:
+                print(f"  --cpus {n}: exit status {p.returncode}, no timeline: skipped")
+                continue
+            first[n].append(f["us"] / 1000.0)
+            vcpus[n].append(c)
+            threads[n].append(th)
+            wall[n].append(dt * 1000.0)
+    print("\n== several vCPUs: the trivial guest (its APs never started), medians in ms")
+    print(f"  {'vCPUs':>6s} {'creating the vCPUs':>19s} {'starting AP threads':>20s}"
+          f" {'first guest instruction':>24s} {'wall, start to exit':>20s}")
+    pts = []
+    for n in counts:
+        if first[n]:
+            pts.append((n, med([c + t for c, t in zip(vcpus[n], threads[n])])))
+            print(f"  {n:6d} {med(vcpus[n]):16.3f} ms {med(threads[n]):17.3f} ms"
+                  f" {med(first[n]):21.2f} ms {med(wall[n]):17.2f} ms", flush=True)
+    per = slope(pts)
+    if per is not None:
+        print(f"  per extra vCPU (least-squares slope of creating + starting, medians of"
+              f" {len(pts)} counts): {per * 1000:.0f} us; the first-instruction and wall times"
+              f" carry the host's start-up noise")
+    bz = os.path.join(CORPUS, "linux", "vmlinuz-cloud-amd64")
+    rd = os.path.join(CORPUS, "linux", "initramfs-corpus.cpio.gz")
+    if not (need(bz) and need(rd)):
+        return
+    cmds = {}
+    for n in (1, 4):
+        cmds[f"nobios bzImage --cpus {n}"] = (
+            [NOBIOS, "run", bz, "--initrd", rd, "--cmdline", USERSPACE_CMDLINE, "-m", "512M",
+             "--cpus", str(n), "--timeline=json"], "nobios")
+    for n in (1, 4):
+        cmds[f"qemu microvm -smp {n}"] = (
+            qemu("microvm", "-kernel", bz, "-initrd", rd, "-append", USERSPACE_CMDLINE,
+                 "-smp", str(n), mem="512"), "qemu")
+    return linux_like(args, "Debian's kernel to userspace (CORPUS-LINUX-OK), 1 and 4 vCPUs",
+                      cmds, r"CORPUS-LINUX-OK")
+
+
 CASES = {"trivial": case_trivial, "linux": case_linux, "pvh": case_pvh,
-         "tboot": case_tboot, "bios": case_bios, "userspace": case_userspace}
+         "tboot": case_tboot, "bios": case_bios, "userspace": case_userspace, "smp": case_smp}
 
 
 def main():

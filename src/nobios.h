@@ -33,7 +33,7 @@
 
 struct machine_config {
 	uint64_t ram_size;     /* bytes */
-	unsigned cpus;         /* vCPUs (1 for now) */
+	unsigned cpus;         /* vCPUs, 1..PLATFORM_MAX_CPUS */
 	struct boot_config boot;
 	int console_in;        /* fd for COM1 input, -1 for none */
 	int console_out;       /* fd for COM1 output */

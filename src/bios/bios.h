@@ -3,7 +3,9 @@
  *
  * The guest contract (pseudo-bios.asm must match it):
  *   - The 64 KiB firmware image sits at F000:0000 (LAYOUT_BIOS), reset vector
- *     at F000:FFF0.  The vCPU starts at F000:BIOS_OFF_POST, which programs
+ *     at F000:FFF0: reaching it is a reset request (it writes the ACPI
+ *     RESET_REG, as the direct boots' reset vector does).  The vCPU starts
+ *     at F000:BIOS_OFF_POST, which programs
  *     the in-kernel 8259A pair (vectors 08h/70h, only IRQ0 unmasked) and the
  *     8254 (channel 0 at 18.2 Hz), then runs INT 19h.
  *   - The host writes the IVT (handler offsets from the image's table at

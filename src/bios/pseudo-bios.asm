@@ -80,7 +80,7 @@ magic:		db "NOBIOS1", 0
 
 		times OFF_CODE - ($ - $$) db 0
 
-; ---- POST: the vCPU starts here (or at the reset vector, which jumps here)
+; ---- POST: the vCPU starts here
 post:
 		cli
 		cld
@@ -222,9 +222,23 @@ int19:
 iret_only:
 		iret
 
+; ---- reset: nobios starts the vCPU at POST, never at the reset vector, so
+; reaching the vector means a guest asked for a reset (a far jump there, as
+; DOS and Linux's BIOS reboot method do, or an INIT to the BSP): write the
+; ACPI RESET_REG (src/mem/layout.h), which ends nobios with status 0.
+ACPI_RESET_PORT	equ 0x602
+ACPI_RESET_VALUE equ 0x01
+reset:
+		mov al, ACPI_RESET_VALUE
+		mov dx, ACPI_RESET_PORT
+		out dx, al
+.halt:		cli
+		hlt
+		jmp .halt
+
 ; ---- reset vector, BIOS date, model byte
 		times 0xFFF0 - ($ - $$) db 0
-		jmp 0xF000:post
+		jmp 0xF000:reset
 		db "11/22/26"
 		db 0
 		db 0xFC			; model: AT

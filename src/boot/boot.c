@@ -372,6 +372,11 @@ int boot_load(struct boot_ctx *ctx)
 		return -1;
 	}
 	ctx->format = fmt->name;
+	/* The tables first: loaders hand their addresses to the kernel. */
+	if (boot_tables_build(ctx) < 0) {
+		boot_file_close(&f);
+		return -1;
+	}
 	int r = fmt->load(ctx, &f);
 	boot_file_close(&f);
 	if (r == 0 && ctx->log)

@@ -161,6 +161,11 @@ int boot_inspect(const char *path, const struct boot_config *cfg, FILE *out);
 /* The same for a file already in memory (tests, fuzzing). */
 int boot_inspect_file(struct boot_file *f, const struct boot_config *cfg, FILE *out);
 
+/* boot_tables.c: the ACPI and MP tables for ctx->plat (nothing when it is
+ * NULL), written at their fixed places in mem/layout.h; sets plat->rsdp and
+ * plat->mp_floating.  boot_load() calls it before the format loads. */
+int boot_tables_build(struct boot_ctx *ctx);
+
 /* Shared helpers for loaders. */
 /* Place the command line at LAYOUT_CMDLINE (checked against max incl. NUL). */
 int boot_put_cmdline(struct boot_ctx *ctx, const char *cmdline, size_t max, uint64_t *gpa);

@@ -276,6 +276,7 @@ static int put_boot_info(struct boot_ctx *ctx, const struct bzimage *b, uint64_t
 		.ramdisk_image = ctx->initrd_addr,
 		.ramdisk_size = ctx->initrd_size,
 		.code32_start = code32_start,
+		.acpi_rsdp_addr = ctx->plat ? ctx->plat->rsdp : 0,
 	};
 	return zeropage_build(ctx->mem, LAYOUT_ZERO_PAGE, b->path, b->data, b->size, &ctx->e820,
 			      &a);

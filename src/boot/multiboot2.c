@@ -176,6 +176,8 @@ int multiboot2_provides(uint32_t type)
 	case MULTIBOOT_TAG_TYPE_BASIC_MEMINFO:
 	case MULTIBOOT_TAG_TYPE_MMAP:
 	case MULTIBOOT_TAG_TYPE_LOAD_BASE_ADDR:
+	case MULTIBOOT_TAG_TYPE_ACPI_OLD:
+	case MULTIBOOT_TAG_TYPE_ACPI_NEW:
 		return 1;
 	default:
 		return 0;
@@ -202,6 +204,10 @@ int multiboot2_check_req(const char *path, const struct multiboot2_req *req)
 		return nb_err("%s: Multiboot2 address tag without an entry address tag", path);
 	return 0;
 }
+
+/* RSDP sizes (ACPI 6.0 5.2.5.3): the ACPI 1.0 part and the whole. */
+#define MB2_RSDP_V1_LEN 20
+#define MB2_RSDP_V2_LEN 36
 
 /* Host-side assembly of the information structure. */
 struct mbi2_buf {
@@ -280,6 +286,21 @@ int multiboot2_build_info(struct boot_ctx *ctx, uint64_t gpa, uint64_t room, con
 		struct multiboot2_mmap_entry me = { ctx->e820.e[i].addr, ctx->e820.e[i].size,
 						    ctx->e820.e[i].type, 0 };
 		memcpy(mt + sizeof(mh) + i * sizeof(me), &me, sizeof(me));
+	}
+	/* 3.6.15/3.6.16: copies of the RSDP, version 1 (its first 20 bytes)
+	 * and version 2 (all 36); both, as GRUB gives them. */
+	if (ctx->plat && ctx->plat->rsdp) {
+		uint8_t rsdp[MB2_RSDP_V2_LEN];
+		if (mem_copy_out(ctx->mem, rsdp, ctx->plat->rsdp, sizeof(rsdp)) < 0)
+			goto out;
+		uint8_t *t = mbi2_tag(&b, MULTIBOOT_TAG_TYPE_ACPI_OLD, 8 + MB2_RSDP_V1_LEN);
+		if (!t)
+			goto full;
+		memcpy(t + 8, rsdp, MB2_RSDP_V1_LEN);
+		t = mbi2_tag(&b, MULTIBOOT_TAG_TYPE_ACPI_NEW, 8 + MB2_RSDP_V2_LEN);
+		if (!t)
+			goto full;
+		memcpy(t + 8, rsdp, MB2_RSDP_V2_LEN);
 	}
 	if (load_base) {
 		uint8_t *t = mbi2_tag(&b, MULTIBOOT_TAG_TYPE_LOAD_BASE_ADDR, 12);

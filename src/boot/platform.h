@@ -35,6 +35,9 @@ struct platform_virtio {
 
 struct platform {
 	unsigned ncpus;             /* vCPUs, APIC IDs 0..ncpus-1 (BSP 0) */
+	/* MP table processor entries (MP spec 4.3.1): CPUID.1 EAX (stepping,
+	 * model, family) and EDX (features) as the vCPUs report them. */
+	uint32_t cpu_signature, cpu_features;
 	uint64_t lapic_base;        /* LAYOUT_LAPIC */
 	uint64_t ioapic_base;       /* LAYOUT_IOAPIC */
 	unsigned ioapic_id;         /* after the LAPIC IDs */

@@ -103,6 +103,9 @@ int pvh_build_start_info(struct boot_ctx *ctx, uint64_t gpa, uint64_t room, uint
 		.magic = XEN_HVM_START_MAGIC_VALUE,
 		.version = 1,
 		.cmdline_paddr = cmdline_gpa,
+		/* start_info.h: "Physical address of the RSDP ACPI data
+		 * structure"; Linux's PVH entry takes it instead of scanning. */
+		.rsdp_paddr = ctx->plat ? ctx->plat->rsdp : 0,
 	};
 	uint64_t end = gpa + room;
 	uint64_t cur = gpa + sizeof(si);

@@ -69,6 +69,9 @@ int zeropage_fill(struct boot_params *bp, const char *path, const uint8_t *image
 		bp->e820_table[i].type = map->e[i].type;
 	}
 	bp->e820_entries = (uint8_t)map->n;
+	/* zero-page.rst: acpi_rsdp_addr at 0x070, read by kernels of boot
+	 * protocol 2.14 and later; older ones never look at those bytes. */
+	bp->acpi_rsdp_addr = a->acpi_rsdp_addr;
 	return 0;
 }
 

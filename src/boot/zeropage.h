@@ -16,6 +16,7 @@ struct zeropage_args {
 	uint64_t ramdisk_image;  /* initrd address, 0 if none */
 	uint64_t ramdisk_size;
 	uint64_t code32_start;   /* 0: keep the file's value */
+	uint64_t acpi_rsdp_addr; /* ACPI RSDP (boot protocol 2.14+), 0 if none */
 };
 
 /* Heap end the loader reports with CAN_USE_HEAP (boot.rst: offset from the

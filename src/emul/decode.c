@@ -322,3 +322,50 @@ uint64_t emul_linear_addr(const struct emul_insn *in, const struct cpu_state *s)
 	}
 	return (seg_of(s, seg)->base + off) & 0xFFFFFFFFULL;
 }
+
+bool emul_insn_locked_rmw(const struct emul_insn *in)
+{
+	if (in->len == 0 || !in->has_modrm || in->mod == 3 || in->vex)
+		return false;
+	unsigned digit = (in->modrm >> 3) & 7;
+	bool lockable = false;
+	if (in->map == 0) {
+		switch (in->op) {
+		case 0x86: case 0x87: /* xchg: locked with or without the prefix */
+			return true;
+		case 0x00: case 0x01: case 0x08: case 0x09: case 0x10: case 0x11:
+		case 0x18: case 0x19: case 0x20: case 0x21: case 0x28: case 0x29:
+		case 0x30: case 0x31: /* add or adc sbb and sub xor, r/m destination */
+			lockable = true;
+			break;
+		case 0x80: case 0x81: case 0x83: /* group 1 except /7 (cmp) */
+			lockable = digit != 7;
+			break;
+		case 0xF6: case 0xF7: /* not, neg */
+			lockable = digit == 2 || digit == 3;
+			break;
+		case 0xFE: case 0xFF: /* inc, dec */
+			lockable = digit <= 1;
+			break;
+		default:
+			break;
+		}
+	} else if (in->map == 1) {
+		switch (in->op) {
+		case 0xAB: case 0xB3: case 0xBB: /* bts btr btc */
+		case 0xB0: case 0xB1: /* cmpxchg */
+		case 0xC0: case 0xC1: /* xadd */
+			lockable = true;
+			break;
+		case 0xBA: /* bts btr btc with an immediate */
+			lockable = digit >= 5;
+			break;
+		case 0xC7: /* cmpxchg8b/16b */
+			lockable = digit == 1;
+			break;
+		default:
+			break;
+		}
+	}
+	return lockable && in->lock;
+}

@@ -181,6 +181,17 @@ void emul_execute(struct emul_engine *e, struct guest_mem *m, struct emul_vcpu *
 			 "would compute them as legacy SSE");
 		return;
 	}
+	if (v->smp && emul_insn_locked_rmw(in)) {
+		/* unicorn runs without its parallel (atomic) mode: its locked
+		 * read-modify-write would race the other vCPUs, which run on in
+		 * KVM.  KVM's emulator does these itself; should it ever refuse
+		 * one, nobios says so rather than risk a torn update. */
+		r->status = EMUL_UNSUPPORTED;
+		snprintf(r->why, sizeof(r->why),
+			 "locked read-modify-write: it would not be atomic with respect to "
+			 "the other vCPUs");
+		return;
+	}
 	const char *sys = system_insn(in);
 	if (sys) {
 		r->status = EMUL_UNSUPPORTED;

@@ -78,6 +78,9 @@ struct emul_vcpu {
 	bool has_xsave;          /* xsave holds XSAVE state (else only the legacy region) */
 	uint64_t xcr0;
 	uint64_t xcr0_supported; /* bits xsetbv accepts (KVM's supported XCR0) */
+	/* Other vCPUs run while this one is completed: a locked
+	 * read-modify-write must be atomic with respect to them. */
+	bool smp;
 	/* Out: what the instruction changed (EMUL_CHANGED_*). */
 	unsigned changed;
 };
@@ -170,6 +173,10 @@ struct emul_insn {
 /* decode.c: prefixes, opcode and (where the opcode has one) ModRM/SIB/disp. */
 int emul_decode(struct emul_insn *in, const uint8_t *bytes, unsigned n, unsigned mode_bits);
 enum emul_kind emul_classify(const struct emul_insn *in);
+/* A locked read-modify-write of memory: a LOCK prefix on one of the
+ * instructions that accept it (SDM vol 2A "LOCK"), or xchg with a memory
+ * operand, which is locked without one. */
+bool emul_insn_locked_rmw(const struct emul_insn *in);
 /* Linear address of the memory operand (segment base included, address-size
  * truncation applied).  Needs a decoded ModRM with mod != 3. */
 uint64_t emul_linear_addr(const struct emul_insn *in, const struct cpu_state *s);

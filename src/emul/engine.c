@@ -252,7 +252,9 @@ static bool hook_invalid(uc_engine *uc, uc_mem_type type, uint64_t addr, int siz
 	return true;
 }
 
-/* Writes set the leaf's Dirty bit, as the MMU does on the first write. */
+/* Writes set the leaf's Dirty bit, as the MMU does on the first write:
+ * atomically, since another vCPU's page walk may set Accessed in the same
+ * entry meanwhile. */
 static void hook_write(uc_engine *uc, uc_mem_type type, uint64_t addr, int size, int64_t value,
 		       void *ud)
 {
@@ -262,9 +264,9 @@ static void hook_write(uc_engine *uc, uc_mem_type type, uint64_t addr, int size,
 		struct emul_page *pg = page_find(e, p);
 		if (!pg || pg->dirty || !pg->writable)
 			continue;
-		uint32_t lo;
-		if (mem_read32(e->mem, pg->leaf, &lo) == 0 && !(lo & PTE_D))
-			mem_write32(e->mem, pg->leaf, lo | (uint32_t)PTE_D);
+		uint32_t *lo = (pg->leaf & 3) ? NULL : mem_ptr(e->mem, pg->leaf, 4);
+		if (lo && !(__atomic_load_n(lo, __ATOMIC_RELAXED) & PTE_D))
+			__atomic_fetch_or(lo, (uint32_t)PTE_D, __ATOMIC_SEQ_CST);
 		pg->dirty = true;
 	}
 }

@@ -7,6 +7,8 @@
  * set" (13.4 area layout, 13.7-13.12 instruction operation), vol. 2B POPCNT,
  * vol. 2C XSETBV/XGETBV, vol. 3A 4.7 (#PF error code), 4.8 (A/D bits). */
 #include <cpuid.h>
+#include <pthread.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "cpu/pagewalk.h"
@@ -38,12 +40,14 @@ static void set_pf(struct emul_result *r, uint64_t la, uint32_t err)
 
 /* Set a bit in the low dword of a paging-structure entry: A and D live there
  * in every paging mode, so one 32-bit access serves 32-bit, PAE and 4-level
- * entries alike. */
+ * entries alike.  Atomically, as the MMU does (SDM 4.8): another vCPU's
+ * page walk may set the other bit of the same entry at the same time, and a
+ * plain read-modify-write would lose it. */
 static void entry_set_bit(struct guest_mem *m, uint64_t addr, uint32_t bit)
 {
-	uint32_t lo;
-	if (mem_read32(m, addr, &lo) == 0 && !(lo & bit))
-		mem_write32(m, addr, lo | bit);
+	uint32_t *p = (addr & 3) ? NULL : mem_ptr(m, addr, 4);
+	if (p && !(__atomic_load_n(p, __ATOMIC_RELAXED) & bit))
+		__atomic_fetch_or(p, bit, __ATOMIC_SEQ_CST);
 }
 
 int emul_translate(struct guest_mem *m, struct emul_vcpu *v, uint64_t la, unsigned access,
@@ -220,8 +224,48 @@ static void do_clac_stac(struct emul_vcpu *v, const struct emul_insn *in, bool s
 	done(v, in, r);
 }
 
-/* ---- cmpxchg16b / cmpxchg8b (0F C7 /1): one vCPU, stopped, so a read
- * then a write through the page walk is the locked read-modify-write. */
+/* ---- cmpxchg16b / cmpxchg8b (0F C7 /1).  Other vCPUs keep running in KVM
+ * while this one is completed, so the compare-and-exchange is the host's own
+ * locked instruction on the guest page (through the bounds-checked pointer
+ * of the translated address): atomic with respect to every vCPU, as the
+ * guest's was.  Not for an operand that straddles a cache line: the host's
+ * split lock is slow and may be refused outright (split_lock_detect=fatal
+ * sends SIGBUS), and a guest must never bring nobios down; such an operand
+ * (only a misaligned cmpxchg8b can be one) is done as a read and a write
+ * under a process-wide lock: atomic with respect to other completions, not
+ * to vCPUs running in KVM. */
+static bool host_has_cx16(void)
+{
+	static int cx16 = -1;
+	if (cx16 < 0) {
+		unsigned a, b, c, d;
+		cx16 = __get_cpuid(1, &a, &b, &c, &d) && (c & (1u << 13));
+	}
+	return cx16;
+}
+
+static bool host_cmpxchg16(void *p, uint64_t *lo, uint64_t *hi, uint64_t nlo, uint64_t nhi)
+{
+	bool ok;
+	__asm__ volatile("lock cmpxchg16b %1\n\tsete %0"
+			 : "=q"(ok), "+m"(*(volatile uint64_t(*)[2])p), "+a"(*lo), "+d"(*hi)
+			 : "b"(nlo), "c"(nhi)
+			 : "memory", "cc");
+	return ok;
+}
+
+static bool host_cmpxchg8(void *p, uint64_t *old, uint64_t desired)
+{
+	bool ok;
+	__asm__ volatile("lock cmpxchgq %3, %1\n\tsete %0"
+			 : "=q"(ok), "+m"(*(volatile uint64_t *)p), "+a"(*old)
+			 : "r"(desired)
+			 : "memory", "cc");
+	return ok;
+}
+
+static pthread_mutex_t split_lock = PTHREAD_MUTEX_INITIALIZER;
+
 static void do_cmpxchg(struct guest_mem *m, struct emul_vcpu *v, const struct emul_insn *in,
 		       struct emul_result *r)
 {
@@ -231,29 +275,53 @@ static void do_cmpxchg(struct guest_mem *m, struct emul_vcpu *v, const struct em
 	uint64_t la = emul_linear_addr(in, s);
 	if (wide && (la & 15)) /* cmpxchg16b needs a 16-byte aligned operand */
 		return set_exc(r, X86_VEC_GP, true, 0);
-	uint64_t old[2] = { 0, 0 };
-	if (emul_read_linear(m, v, la, old, size, CPU_ACCESS_WRITE, r) < 0)
-		return;
 	uint64_t mask = wide ? ~0ULL : 0xFFFFFFFFULL;
 	uint64_t lo = s->gpr[CPU_RAX] & mask, hi = s->gpr[CPU_RDX] & mask;
-	uint64_t mlo = wide ? old[0] : old[0] & 0xFFFFFFFFULL;
-	uint64_t mhi = wide ? old[1] : old[0] >> 32;
-	uint64_t nw[2];
-	bool eq = lo == mlo && hi == mhi;
-	if (eq) {
+	uint64_t nlo = wide ? s->gpr[CPU_RBX] : (s->gpr[CPU_RBX] & 0xFFFFFFFFULL) | (s->gpr[CPU_RCX] << 32);
+	uint64_t nhi = s->gpr[CPU_RCX];
+	uint64_t mlo, mhi; /* the memory operand as compared */
+	bool eq;
+	if ((la & 63) + size <= 64 && (!wide || host_has_cx16())) {
+		/* Translated as the write a locked RMW always is (#PF with W,
+		 * Accessed and Dirty set even when the comparison fails). */
+		uint64_t pa;
+		if (emul_translate(m, v, la, CPU_ACCESS_WRITE, &pa, NULL, r) < 0)
+			return;
+		void *p = mem_ptr(m, pa, size);
+		if (!p) {
+			r->status = EMUL_UNSUPPORTED;
+			snprintf(r->why, sizeof(r->why),
+				 "operand at linear 0x%llx is not RAM (guest-physical 0x%llx)",
+				 (unsigned long long)la, (unsigned long long)pa);
+			return;
+		}
 		if (wide) {
-			nw[0] = s->gpr[CPU_RBX];
-			nw[1] = s->gpr[CPU_RCX];
+			mlo = lo;
+			mhi = hi;
+			eq = host_cmpxchg16(p, &mlo, &mhi, nlo, nhi);
 		} else {
-			nw[0] = (s->gpr[CPU_RBX] & 0xFFFFFFFFULL) | (s->gpr[CPU_RCX] << 32);
+			uint64_t old = lo | hi << 32;
+			eq = host_cmpxchg8(p, &old, nlo);
+			mlo = old & 0xFFFFFFFFULL;
+			mhi = old >> 32;
 		}
 	} else {
+		uint64_t old[2] = { 0, 0 };
+		pthread_mutex_lock(&split_lock);
+		if (emul_read_linear(m, v, la, old, size, CPU_ACCESS_WRITE, r) < 0) {
+			pthread_mutex_unlock(&split_lock);
+			return;
+		}
+		mlo = wide ? old[0] : old[0] & 0xFFFFFFFFULL;
+		mhi = wide ? old[1] : old[0] >> 32;
+		eq = lo == mlo && hi == mhi;
+		uint64_t nw[2] = { eq ? nlo : old[0], eq ? nhi : old[1] };
 		/* Failure writes the old value back (a locked RMW always writes). */
-		nw[0] = old[0];
-		nw[1] = old[1];
+		int w = emul_write_linear(m, v, la, nw, size, r);
+		pthread_mutex_unlock(&split_lock);
+		if (w < 0)
+			return;
 	}
-	if (emul_write_linear(m, v, la, nw, size, r) < 0)
-		return;
 	if (eq) {
 		s->rflags |= X86_RFLAGS_ZF;
 	} else {

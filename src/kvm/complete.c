@@ -86,6 +86,9 @@ static struct vcpu_completion *completion_get(struct vcpu *v)
 		c->ev.xcr0_supported = ((uint64_t)d << 32) | a;
 	else
 		c->ev.xcr0_supported = XCR0_X87 | XCR0_SSE;
+	/* With other vCPUs running, locked instructions must stay atomic
+	 * (src/emul/handlers.c cmpxchg8b/16b, emul.c's refusal). */
+	c->ev.smp = v->m->nvcpus > 1;
 	v->completion = c;
 	return c;
 }
@@ -432,7 +435,7 @@ int vcpu_complete_insn(struct vcpu *v)
 	c->ns_read += t1 - t0;
 	c->ns_engine += t2 - t1;
 	if (r.kind == EMUL_KIND_INT3)
-		v->m->int3_injected++;
+		v->int3_injected++;
 	return 0;
 }
 
@@ -441,14 +444,17 @@ void vcpu_complete_report(struct vcpu *v, FILE *out)
 	const struct vcpu_completion *c = v->completion;
 	if (!out)
 		return;
+	char who[32] = "";
+	if (v->m->nvcpus > 1)
+		snprintf(who, sizeof(who), "vCPU %d ", v->id);
 	if (!c) {
-		fprintf(out, "nobios: completions: 0\n");
+		fprintf(out, "nobios: %scompletions: 0\n", who);
 		return;
 	}
 	uint64_t total = 0;
 	for (int k = 0; k < EMUL_NKINDS; k++)
 		total += c->count[k];
-	fprintf(out, "nobios: completions: %" PRIu64, total);
+	fprintf(out, "nobios: %scompletions: %" PRIu64, who, total);
 	if (total)
 		fprintf(out, " in %.3f ms (%.1f us each: %.1f reading the vCPU, %.1f completing, %.1f writing back)",
 			c->ns_total / 1e6, c->ns_total / 1e3 / (double)total,

@@ -53,25 +53,42 @@ int kvm_host_detect(int kvm_fd, struct kvm_host *h)
 	return 0;
 }
 
-/* KVM's table, nobios's policy over it (src/cpu/cpuid_policy.c), back to KVM. */
-int kvm_cpuid_setup(struct machine *m, struct vcpu *v)
+/* KVM_GET_SUPPORTED_CPUID, read once per machine: every vCPU starts from
+ * the same table (a system ioctl that costs more than the rest of a vCPU's
+ * CPUID set-up). */
+static const struct kvm_cpuid2 *supported_cpuid(struct machine *m)
 {
+	if (m->supported_cpuid)
+		return m->supported_cpuid;
 	int n = 128;
 	struct kvm_cpuid2 *c = NULL;
 	for (;;) {
 		free(c);
 		c = calloc(1, sizeof(*c) + n * sizeof(c->entries[0]));
-		if (!c)
-			return nb_err_internal("out of memory");
+		if (!c) {
+			nb_err_internal("out of memory");
+			return NULL;
+		}
 		c->nent = n;
 		if (ioctl(m->kvm_fd, KVM_GET_SUPPORTED_CPUID, c) == 0)
 			break;
 		if (errno != E2BIG || n > 4096) {
 			free(c);
-			return nb_err_errno("KVM_GET_SUPPORTED_CPUID");
+			nb_err_errno("KVM_GET_SUPPORTED_CPUID");
+			return NULL;
 		}
 		n *= 2;
 	}
+	m->supported_cpuid = c;
+	return c;
+}
+
+/* KVM's table, nobios's policy over it (src/cpu/cpuid_policy.c), back to KVM. */
+int kvm_cpuid_setup(struct machine *m, struct vcpu *v)
+{
+	const struct kvm_cpuid2 *c = supported_cpuid(m);
+	if (!c)
+		return -1;
 	/* Room for the leaves the policy adds (0x40000010, topology subleaves). */
 	unsigned cap = c->nent + 16;
 	struct cpuid_table t = { .e = calloc(cap, sizeof(struct cpuid_entry)), .cap = cap };
@@ -91,7 +108,7 @@ int kvm_cpuid_setup(struct machine *m, struct vcpu *v)
 	/* KVM's TSC rate for this vCPU (the host's, unless set otherwise). */
 	int khz = ioctl(v->fd, KVM_GET_TSC_KHZ, 0);
 	struct cpuid_policy pol = {
-		.apic_id = (unsigned)v->id, .ncpus = m->cfg.cpus ? m->cfg.cpus : 1,
+		.apic_id = (unsigned)v->id, .ncpus = m->nvcpus,
 		.tsc_khz = khz > 0 ? (uint32_t)khz : 0, .emulating = m->host.emulating,
 		.mask = m->cfg.cpuid_mask, .keep = m->cfg.cpuid_keep,
 		.log = v->id == 0 ? m->cfg.log : NULL,
@@ -114,6 +131,5 @@ int kvm_cpuid_setup(struct machine *m, struct vcpu *v)
 done:
 	free(out);
 	free(t.e);
-	free(c);
 	return r;
 }

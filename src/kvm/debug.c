@@ -205,55 +205,115 @@ void vcpu_dump_extra(struct vcpu *v, FILE *out, const struct cpu_state *s,
 	}
 }
 
-/* The --timeline report at exit, with KVM's counters. */
+/* The --timeline report at exit, with KVM's counters: the VM's and each
+ * vCPU's ("vcpu0", "vcpu1", ...). */
 void machine_timeline_report(struct machine *m, const struct machine_result *res)
 {
-	static struct nb_stat vm_stats[128], vcpu_stats[128];
-	struct timeline_stats st[2];
+	enum { MAX_STATS = 128 };
+	unsigned nsets = 1 + m->nvcpus;
+	struct nb_stat *stats = calloc((size_t)nsets * MAX_STATS, sizeof(*stats));
+	struct timeline_stats *st = calloc(nsets, sizeof(*st));
+	char(*names)[16] = calloc(nsets, sizeof(*names));
 	unsigned nst = 0;
-	int n = kvm_stats_read(m->vm_fd, vm_stats, 128);
-	if (n >= 0)
-		st[nst++] = (struct timeline_stats){ "vm", vm_stats, (unsigned)n };
-	if (m->vcpu.fd >= 0) {
-		n = kvm_stats_read(m->vcpu.fd, vcpu_stats, 128);
+	if (stats && st && names) {
+		int n = kvm_stats_read(m->vm_fd, stats, MAX_STATS);
 		if (n >= 0)
-			st[nst++] = (struct timeline_stats){ "vcpu0", vcpu_stats, (unsigned)n };
+			st[nst++] = (struct timeline_stats){ "vm", stats, (unsigned)n };
+		for (unsigned i = 0; i < m->nvcpus; i++) {
+			if (m->vcpus[i].fd < 0)
+				continue;
+			struct nb_stat *vs = stats + (size_t)(1 + i) * MAX_STATS;
+			n = kvm_stats_read(m->vcpus[i].fd, vs, MAX_STATS);
+			if (n < 0)
+				continue;
+			snprintf(names[nst], sizeof(names[nst]), "vcpu%u", i);
+			st[nst] = (struct timeline_stats){ names[nst], vs, (unsigned)n };
+			nst++;
+		}
 	}
 	timeline_print(stderr, m->cfg.timeline_json, st, nst, res ? res->cause : NULL,
 		       res ? res->status : 0);
+	free(names);
+	free(st);
+	free(stats);
 }
 
 /* ---- a guest that can never run again ----
  * With the in-kernel irqchip, hlt sleeps inside KVM_RUN and never exits to
- * us; with IF=0 (and no NMI source in this machine) nothing can wake it.  A
- * watcher thread kicks the vCPU out of KVM_RUN twice a second; the run loop
- * then asks vcpu_hang_check() whether the vCPU sleeps that way. */
+ * us.  A vCPU halted with IF=0 (and no NMI pending: this machine has no
+ * NMI source) can only be woken by another vCPU (an NMI, INIT or SIPI IPI),
+ * and so can an AP the guest never started (waiting for INIT/SIPI).  When
+ * every vCPU is in one of those states at once, nothing can ever wake the
+ * guest.  With several vCPUs "at once" matters: a watcher thread opens a
+ * round twice a second and kicks every vCPU out of KVM_RUN; each looks at
+ * itself (vcpu_hang_check); one that can run reports so and goes on, which
+ * ends the round; one that cannot reports and waits, out of KVM_RUN, for
+ * the verdict.  Only if all report "cannot run" while all are waiting
+ * (nobody left in the guest to send an IPI) is the guest declared dead.  A
+ * vCPU that does not answer within HANG_REPLY_MS (gdb holds it, a long
+ * completion) ends the round as "alive".  A waiting vCPU would have slept
+ * anyway; at worst an IPI sent to it during the round is taken
+ * HANG_REPLY_MS late. */
 #define HANG_CHECK_MS 500
+#define HANG_REPLY_MS 100
 
 struct hang_watch {
 	struct machine *m;
 	pthread_t thread;
 	pthread_mutex_t lock;
-	pthread_cond_t cond;
+	pthread_cond_t cond;       /* the watcher waits for replies, vCPUs for the verdict */
 	bool quit;
-	atomic_bool check;
+	atomic_uint round;         /* open round (0: none) */
+	unsigned replies, asleep;  /* in the open round */
+	unsigned decided;          /* the last round with a verdict */
 };
+
+static struct timespec deadline_in(unsigned ms)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_nsec += (long)ms * 1000000L;
+	ts.tv_sec += ts.tv_nsec / 1000000000L;
+	ts.tv_nsec %= 1000000000L;
+	return ts;
+}
 
 static void *hang_watch_main(void *arg)
 {
 	struct hang_watch *h = arg;
+	struct machine *m = h->m;
+	unsigned round = 0;
 	pthread_mutex_lock(&h->lock);
 	while (!h->quit) {
-		struct timespec ts;
-		clock_gettime(CLOCK_REALTIME, &ts);
-		ts.tv_nsec += HANG_CHECK_MS * 1000000L;
-		ts.tv_sec += ts.tv_nsec / 1000000000L;
-		ts.tv_nsec %= 1000000000L;
+		struct timespec ts = deadline_in(HANG_CHECK_MS);
 		pthread_cond_timedwait(&h->cond, &h->lock, &ts);
 		if (h->quit)
 			break;
-		atomic_store(&h->check, true);
-		vcpu_kick(&h->m->vcpu);
+		if (++round == 0)
+			round = 1;
+		h->replies = h->asleep = 0;
+		atomic_store(&h->round, round);
+		machine_kick_all(m);
+		ts = deadline_in(HANG_REPLY_MS);
+		while (!h->quit && h->asleep == h->replies && h->replies < m->nvcpus)
+			if (pthread_cond_timedwait(&h->cond, &h->lock, &ts) != 0)
+				break; /* someone did not answer: alive */
+		bool dead = !h->quit && h->asleep == m->nvcpus;
+		atomic_store(&h->round, 0);
+		h->decided = round;
+		pthread_cond_broadcast(&h->cond);
+		if (dead) {
+			pthread_mutex_unlock(&h->lock);
+			machine_request_stop(m, MACHINE_STOP_HLT, NB_EXIT_GUEST_FAULT,
+					     m->nvcpus == 1
+						     ? "guest halted with interrupts disabled (hlt "
+						       "with IF=0): nothing can wake it"
+						     : "every vCPU is halted with interrupts disabled "
+						       "or waits for INIT/SIPI: nothing can wake the "
+						       "guest");
+			pthread_mutex_lock(&h->lock);
+			break;
+		}
 	}
 	pthread_mutex_unlock(&h->lock);
 	return NULL;
@@ -267,7 +327,7 @@ void machine_hang_watch_start(struct machine *m)
 	h->m = m;
 	pthread_mutex_init(&h->lock, NULL);
 	pthread_cond_init(&h->cond, NULL);
-	/* The watcher must not take the vCPU thread's kick signal itself. */
+	/* The watcher must not take the vCPU threads' kick signal itself. */
 	sigset_t all, old;
 	sigfillset(&all);
 	sigdelset(&all, SIGSYS); /* the sandbox's refusals must reach their handler */
@@ -287,34 +347,61 @@ void machine_hang_watch_stop(struct machine *m)
 	if (!h)
 		return;
 	pthread_mutex_lock(&h->lock);
-	h->quit = true;
-	pthread_cond_signal(&h->cond);
+	h->quit = true; /* releases any vCPU waiting for a verdict */
+	pthread_cond_broadcast(&h->cond);
 	pthread_mutex_unlock(&h->lock);
 	pthread_join(h->thread, NULL);
 	pthread_mutex_destroy(&h->lock);
 	pthread_cond_destroy(&h->cond);
-	free(h);
 	m->hang = NULL;
+	free(h);
 }
 
-int vcpu_hang_check(struct vcpu *v, struct machine_result *res)
+bool vcpu_waiting_for_sipi(struct vcpu *v)
 {
-	struct hang_watch *h = v->m->hang;
-	if (!h || !atomic_exchange(&h->check, false))
-		return 0;
+	struct kvm_mp_state mp;
+	if (v->fd < 0 || ioctl(v->fd, KVM_GET_MP_STATE, &mp) < 0)
+		return false;
+	return mp.mp_state == KVM_MP_STATE_UNINITIALIZED ||
+	       mp.mp_state == KVM_MP_STATE_INIT_RECEIVED;
+}
+
+/* Can this vCPU not run by itself (see above)? */
+static bool vcpu_asleep_for_good(struct vcpu *v)
+{
 	struct kvm_mp_state mp;
 	struct kvm_regs r;
 	struct kvm_vcpu_events ev;
-	if (ioctl(v->fd, KVM_GET_MP_STATE, &mp) < 0 || mp.mp_state != KVM_MP_STATE_HALTED)
-		return 0;
+	if (ioctl(v->fd, KVM_GET_MP_STATE, &mp) < 0)
+		return false;
+	if (mp.mp_state == KVM_MP_STATE_UNINITIALIZED || mp.mp_state == KVM_MP_STATE_INIT_RECEIVED)
+		return true;
+	if (mp.mp_state != KVM_MP_STATE_HALTED)
+		return false;
 	if (ioctl(v->fd, KVM_GET_REGS, &r) < 0 || (r.rflags & X86_RFLAGS_IF))
-		return 0;
+		return false;
 	if (ioctl(v->fd, KVM_GET_VCPU_EVENTS, &ev) == 0 && (ev.nmi.pending || ev.nmi.injected))
-		return 0;
-	res->stop = MACHINE_STOP_HLT;
-	res->status = NB_EXIT_GUEST_FAULT;
-	snprintf(res->cause, sizeof(res->cause),
-		 "guest halted with interrupts disabled (hlt with IF=0): nothing can wake it");
-	vcpu_dump(v, stderr, res->cause);
-	return 1;
+		return false;
+	return true;
+}
+
+void vcpu_hang_check(struct vcpu *v)
+{
+	struct hang_watch *h = v->m->hang;
+	if (!h)
+		return;
+	unsigned round = atomic_load(&h->round);
+	if (round == 0 || round == v->hang_round)
+		return;
+	v->hang_round = round;
+	bool asleep = vcpu_asleep_for_good(v);
+	pthread_mutex_lock(&h->lock);
+	if (atomic_load(&h->round) == round && h->decided != round) {
+		h->replies++;
+		h->asleep += asleep;
+		pthread_cond_broadcast(&h->cond);
+		while (asleep && h->decided != round && !h->quit)
+			pthread_cond_wait(&h->cond, &h->lock);
+	}
+	pthread_mutex_unlock(&h->lock);
 }

@@ -30,24 +30,33 @@
 SANDBOX_NEEDS(kvm_gdb_needs, "gdb stub, KVM side (src/kvm/gdb.c)", SANDBOX_F_GDB,
 	SB_IOCTL(KVM_SET_GUEST_DEBUG));
 
+/* gdb's thread index -> vCPU (the stub numbers them 0..ncpus-1). */
+static struct vcpu *target_vcpu(struct machine *m, unsigned cpu)
+{
+	if (cpu >= m->nvcpus) {
+		nb_err("gdb: no vCPU %u (the guest has %u)", cpu, m->nvcpus);
+		return NULL;
+	}
+	return &m->vcpus[cpu];
+}
+
 static int t_get_regs(void *ctx, unsigned cpu, struct cpu_state *s)
 {
-	struct machine *m = ctx;
-	(void)cpu; /* one vCPU so far */
-	return vcpu_get_state(&m->vcpu, s);
+	struct vcpu *v = target_vcpu(ctx, cpu);
+	return v ? vcpu_get_state(v, s) : -1;
 }
 
 static int t_set_regs(void *ctx, unsigned cpu, const struct cpu_state *s)
 {
-	struct machine *m = ctx;
-	(void)cpu;
-	return vcpu_set_state(&m->vcpu, s);
+	struct vcpu *v = target_vcpu(ctx, cpu);
+	return v ? vcpu_set_state(v, s) : -1;
 }
 
 static int t_set_debug(void *ctx, unsigned cpu, const struct gdb_debug *d)
 {
-	struct machine *m = ctx;
-	(void)cpu;
+	struct vcpu *v = target_vcpu(ctx, cpu);
+	if (!v)
+		return -1;
 	struct kvm_guest_debug dbg;
 	memset(&dbg, 0, sizeof(dbg));
 	if (d->enable) {
@@ -68,7 +77,7 @@ static int t_set_debug(void *ctx, unsigned cpu, const struct gdb_debug *d)
 			dbg.arch.debugreg[7] = d->dr7;
 		}
 	}
-	if (ioctl(m->vcpu.fd, KVM_SET_GUEST_DEBUG, &dbg) < 0)
+	if (ioctl(v->fd, KVM_SET_GUEST_DEBUG, &dbg) < 0)
 		return nb_err_errno("KVM_SET_GUEST_DEBUG");
 	return 0;
 }
@@ -76,14 +85,14 @@ static int t_set_debug(void *ctx, unsigned cpu, const struct gdb_debug *d)
 static void t_kick(void *ctx)
 {
 	struct machine *m = ctx;
-	vcpu_kick(&m->vcpu);
+	vcpu_kick(&m->vcpus[0]);
 }
 
 static void t_dump(void *ctx, unsigned cpu, FILE *out)
 {
-	struct machine *m = ctx;
-	(void)cpu;
-	vcpu_dump(&m->vcpu, out, NULL);
+	struct vcpu *v = target_vcpu(ctx, cpu);
+	if (v)
+		vcpu_dump(v, out, NULL);
 }
 
 /* What this host honours: kvm_pvm's answers are known (probing there
@@ -142,7 +151,7 @@ int machine_gdb_setup(struct machine *m)
 	if (!m->cfg.gdb_port)
 		return 0;
 	struct gdb_target t = {
-		.ctx = m, .ncpus = 1, .mem = &m->mem, .get_regs = t_get_regs,
+		.ctx = m, .ncpus = m->nvcpus, .mem = &m->mem, .get_regs = t_get_regs,
 		.set_regs = t_set_regs, .set_debug = t_set_debug, .kick = t_kick, .dump = t_dump,
 	};
 	host_caps(m, &t.caps);
@@ -168,7 +177,8 @@ int vcpu_gdb_hook(struct vcpu *v, enum vcpu_gdb_event ev, struct machine_result 
 	struct gdb_stop st = { 0 };
 	switch (ev) {
 	case VCPU_GDB_START:
-		if (!m->cfg.gdb_wait)
+		/* The APs wait for INIT/SIPI anyway: only the BSP stops here. */
+		if (!m->cfg.gdb_wait || v->id != 0)
 			return 0;
 		st.kind = GDB_STOP_START;
 		break;
@@ -195,7 +205,13 @@ int vcpu_gdb_hook(struct vcpu *v, enum vcpu_gdb_event ev, struct machine_result 
 		break;
 	}
 	}
-	switch (gdbstub_stop(m->gdb, (unsigned)v->id, &st)) {
+	/* One vCPU talks to gdb at a time; the others run on meanwhile (no
+	 * all-stop mode for several vCPUs yet). */
+	static pthread_mutex_t one_stop = PTHREAD_MUTEX_INITIALIZER;
+	pthread_mutex_lock(&one_stop);
+	enum gdb_resume how = gdbstub_stop(m->gdb, (unsigned)v->id, &st);
+	pthread_mutex_unlock(&one_stop);
+	switch (how) {
 	case GDB_KILL:
 		res->stop = MACHINE_STOP_POWEROFF;
 		res->status = NB_EXIT_OK;

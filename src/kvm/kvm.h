@@ -43,18 +43,26 @@ struct vcpu_snapshot {
 	uint64_t ns;          /* CLOCK_MONOTONIC at the exit */
 };
 
+/* One vCPU: its fd, its kvm_run, the thread that runs it (vCPU 0 runs in
+ * machine_run's caller, the others each in a thread of their own), and
+ * everything only that thread touches while the guest runs. */
 struct vcpu {
 	struct machine *m;
-	int id;
+	int id;                             /* KVM vCPU id = APIC ID */
 	int fd;
 	struct kvm_run *run;
 	size_t run_size;
 	pthread_t thread;
-	bool started;
+	atomic_bool started;                /* thread is set: kicks may signal it */
+	bool joinable;                      /* a thread of its own to join */
 	struct vcpu_completion *completion; /* complete.c: engine and counts, created on first use */
 	bool sync_regs;                     /* KVM copies regs/sregs/events out at every exit */
 	bool have_last;
 	struct vcpu_snapshot last;          /* the state at the last exit (sync_regs only) */
+	struct machine_result res;          /* how this vCPU's run loop ended */
+	unsigned hang_round;                /* debug.c: the last hang-check round answered */
+	/* counters for -v (this vCPU's thread only) */
+	uint64_t exits_io, exits_mmio, exits_total, int3_injected;
 };
 
 #define MAX_DEVICES 32
@@ -68,7 +76,8 @@ struct machine {
 	struct dev_host dev_host;
 	struct { const struct device *dev; void *state; } devs[MAX_DEVICES];
 	unsigned ndevs;
-	struct vcpu vcpu;
+	struct vcpu *vcpus;          /* nvcpus of them; vcpus[0] is the BSP */
+	unsigned nvcpus;
 	struct platform plat;        /* planned in machine_create (boot/platform.h) */
 	struct cpu_state entry;      /* the loader's entry state */
 	struct boot_ctx boot;        /* what the loader reported */
@@ -78,11 +87,17 @@ struct machine {
 	enum machine_stop stop_kind;
 	int stop_status;
 	char stop_msg[256];
+	int stop_vcpu;               /* the vCPU whose own exit stopped the machine, or -1 */
 	pthread_mutex_t lock;
+	/* Device handlers are written for one caller at a time: port I/O and
+	 * MMIO exits from several vCPU threads take this lock around the bus. */
+	pthread_mutex_t io_lock;
+	/* One failure dump on stderr at a time. */
+	pthread_mutex_t dump_lock;
+	/* KVM_GET_SUPPORTED_CPUID, read once for all vCPUs (cpuid.c). */
+	struct kvm_cpuid2 *supported_cpuid;
 	struct gdbstub *gdb;         /* --gdb stub or NULL (issue 5) */
 	struct hang_watch *hang;     /* hlt-with-IF=0 watcher (debug.c) */
-	/* counters for -v */
-	uint64_t exits_io, exits_mmio, exits_other, exits_total, int3_injected;
 };
 
 /* cpuid.c: host detection and the CPUID policy (the one place for both). */
@@ -90,11 +105,15 @@ int kvm_host_detect(int kvm_fd, struct kvm_host *h);
 int kvm_cpuid_setup(struct machine *m, struct vcpu *v);
 
 /* vcpu.c */
+/* Create vCPU id (KVM_CREATE_VCPU, kvm_run, CPUID); v must be zeroed. */
 int vcpu_create(struct machine *m, struct vcpu *v, int id);
 void vcpu_destroy(struct vcpu *v);
 int vcpu_get_state(struct vcpu *v, struct cpu_state *s);
 int vcpu_set_state(struct vcpu *v, const struct cpu_state *s);
-int vcpu_run_loop(struct vcpu *v, struct machine_result *res);
+/* Run until the machine stops or this vCPU ends it; v->res says how. */
+int vcpu_run_loop(struct vcpu *v);
+/* The vCPU whose thread is calling, or NULL outside vCPU threads. */
+struct vcpu *vcpu_current(void);
 /* Kick the vCPU out of KVM_RUN (from any thread). */
 void vcpu_kick(struct vcpu *v);
 /* Print the decoded state, instruction bytes and cause (failure dumps). */
@@ -113,6 +132,12 @@ void machine_request_stop(struct machine *m, enum machine_stop kind, int status,
 /* sandbox_enter.c: the seccomp filter before the first guest instruction, unless
  * --no-sandbox; 0, or -1 with res filled. */
 int machine_sandbox_enter(struct machine *m, struct machine_result *res);
+/* A vCPU's own exit ends the machine (triple fault, entry failure, ...):
+ * record res as the machine's result unless a stop came first, and stop
+ * the other vCPUs.  Returns true when res became the machine's result. */
+bool machine_vcpu_stop(struct machine *m, struct vcpu *v, const struct machine_result *res);
+/* Kick every vCPU out of KVM_RUN (any thread). */
+void machine_kick_all(struct machine *m);
 
 /* debug.c (issue 5): KVM binary stats, the KVM half of failure dumps, the
  * --timeline report. */
@@ -125,7 +150,11 @@ void vcpu_dump_extra(struct vcpu *v, FILE *out, const struct cpu_state *s,
 void machine_timeline_report(struct machine *m, const struct machine_result *res);
 void machine_hang_watch_start(struct machine *m);
 void machine_hang_watch_stop(struct machine *m);
-int vcpu_hang_check(struct vcpu *v, struct machine_result *res);
+/* After an interrupted KVM_RUN: answer the watcher's round, if one is
+ * open (a vCPU that cannot run by itself waits for the verdict). */
+void vcpu_hang_check(struct vcpu *v);
+/* Does this vCPU wait for INIT/SIPI (an AP the guest has not started)? */
+bool vcpu_waiting_for_sipi(struct vcpu *v);
 
 /* gdb_probe.c: which guest-debugging mechanisms this host's KVM honours,
  * measured in a throwaway VM (VMX/SVM hosts; kvm_pvm's answers are known). */

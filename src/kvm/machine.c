@@ -1,5 +1,15 @@
 /* machine.c - the VM: KVM set-up, RAM slots, devices, loading through the
- * boot seam, and running the vCPU until the guest exits. */
+ * boot seam, and running the vCPUs until the guest exits.
+ *
+ * Several vCPUs: vCPU i has APIC ID i; vCPU 0, the BSP, starts at the
+ * loader's entry state and runs in machine_run's caller, every AP in a
+ * thread of its own, parked by KVM's in-kernel LAPIC
+ * (KVM_MP_STATE_UNINITIALIZED) until the guest sends it INIT and SIPI.
+ * The machine stops as a whole: a device, a signal, the timeout or the
+ * hang watcher requests the stop (machine_request_stop), or one vCPU's own
+ * exit ends it (machine_vcpu_stop, first one wins); either way every vCPU
+ * is kicked out of KVM_RUN and joined before the result is reported. */
+#include <cpuid.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -13,6 +23,7 @@
 #include "debug/gdbstub.h"
 #include "debug/timeline.h"
 #include "cpu/cpuid.h"
+#include "boot/mptable.h"
 #include "kvm/kvm.h"
 #include "mem/layout.h"
 #include "util/err.h"
@@ -33,6 +44,12 @@ void machine_config_defaults(struct machine_config *cfg)
 	cfg->sandbox = true;
 }
 
+void machine_kick_all(struct machine *m)
+{
+	for (unsigned i = 0; i < m->nvcpus; i++)
+		vcpu_kick(&m->vcpus[i]);
+}
+
 void machine_request_stop(struct machine *m, enum machine_stop kind, int status, const char *msg)
 {
 	pthread_mutex_lock(&m->lock);
@@ -43,19 +60,39 @@ void machine_request_stop(struct machine *m, enum machine_stop kind, int status,
 		atomic_store(&m->stop, true);
 	}
 	pthread_mutex_unlock(&m->lock);
-	vcpu_kick(&m->vcpu);
+	machine_kick_all(m);
+}
+
+bool machine_vcpu_stop(struct machine *m, struct vcpu *v, const struct machine_result *res)
+{
+	bool first = false;
+	pthread_mutex_lock(&m->lock);
+	if (!atomic_load(&m->stop)) {
+		m->stop_kind = res->stop;
+		m->stop_status = res->status;
+		snprintf(m->stop_msg, sizeof(m->stop_msg), "%s", res->cause);
+		m->stop_vcpu = v->id;
+		atomic_store(&m->stop, true);
+		first = true;
+	}
+	pthread_mutex_unlock(&m->lock);
+	machine_kick_all(m);
+	return first;
 }
 
 void machine_signal_stop(struct machine *m, int sig)
 {
-	/* Only async-signal-safe work here: the run loop turns the flag into a
+	/* Only async-signal-safe work here: the run loops turn the flag into a
 	 * stop request when KVM_RUN returns (EINTR through the kick). */
 	m->signal_stop = sig;
 	gdbstub_signal_stop(m->gdb); /* ends any wait for gdb (async-signal-safe) */
-	if (m->vcpu.run)
-		m->vcpu.run->immediate_exit = 1;
-	if (m->vcpu.started && !pthread_equal(pthread_self(), m->vcpu.thread))
-		pthread_kill(m->vcpu.thread, SIGUSR1);
+	for (unsigned i = 0; i < m->nvcpus; i++) {
+		struct vcpu *v = &m->vcpus[i];
+		if (v->run)
+			v->run->immediate_exit = 1;
+		if (atomic_load(&v->started) && !pthread_equal(pthread_self(), v->thread))
+			pthread_kill(v->thread, SIGUSR1);
+	}
 }
 
 /* ---- struct dev_host: what devices may ask of the machine. */
@@ -94,16 +131,22 @@ static void host_milestone(void *vm, const char *what)
 		fprintf(m->cfg.log, "nobios: milestone: %s\n", what);
 }
 
-/* The pseudo-BIOS trap (src/bios/) serves a call on the vCPU's registers
- * from the vCPU thread, inside the port-I/O exit. */
+/* The pseudo-BIOS trap (src/bios/) serves a call on the registers of the
+ * vCPU that made it, from that vCPU's thread, inside the port-I/O exit. */
+static struct vcpu *calling_vcpu(struct machine *m)
+{
+	struct vcpu *v = vcpu_current();
+	return v && v->m == m ? v : &m->vcpus[0];
+}
+
 static int host_get_cpu(void *vm, struct cpu_state *s)
 {
-	return vcpu_get_state(&((struct machine *)vm)->vcpu, s);
+	return vcpu_get_state(calling_vcpu(vm), s);
 }
 
 static int host_set_cpu(void *vm, const struct cpu_state *s)
 {
-	return vcpu_set_state(&((struct machine *)vm)->vcpu, s);
+	return vcpu_set_state(calling_vcpu(vm), s);
 }
 
 static void sig_kick(int sig)
@@ -136,12 +179,52 @@ static int setup_vm(struct machine *m)
 	return 0;
 }
 
+/* KVM's default GSI routing sends GSI n to IOAPIC pin n; PCs, and the MP
+ * table and MADT nobios writes, have the PIT's IRQ 0 on pin 2 (the
+ * interrupt source override every x86 kernel expects).  So GSIs 0-15 go to
+ * the 8259s as ISA IRQs and to the IOAPIC pin mptable_isa_pin() names
+ * (GSI 0 -> pin 2; GSI 2, the cascade, to no pin), GSIs 16.. to their pin. */
+static int setup_gsi_routing(struct machine *m)
+{
+	unsigned pins = m->plat.ioapic_pins;
+	struct kvm_irq_routing *r =
+		calloc(1, sizeof(*r) + (16 + pins) * sizeof(struct kvm_irq_routing_entry));
+	if (!r)
+		return nb_err_internal("out of memory");
+	unsigned n = 0;
+	for (unsigned gsi = 0; gsi < 16; gsi++) {
+		if (gsi != 2)
+			r->entries[n++] = (struct kvm_irq_routing_entry){
+				.gsi = gsi, .type = KVM_IRQ_ROUTING_IRQCHIP,
+				.u.irqchip = { .irqchip = gsi < 8 ? KVM_IRQCHIP_PIC_MASTER
+								  : KVM_IRQCHIP_PIC_SLAVE,
+					       .pin = gsi % 8 } };
+		int pin = mptable_isa_pin(gsi);
+		if (pin >= 0)
+			r->entries[n++] = (struct kvm_irq_routing_entry){
+				.gsi = gsi, .type = KVM_IRQ_ROUTING_IRQCHIP,
+				.u.irqchip = { .irqchip = KVM_IRQCHIP_IOAPIC, .pin = (unsigned)pin } };
+	}
+	for (unsigned gsi = 16; gsi < pins; gsi++)
+		r->entries[n++] = (struct kvm_irq_routing_entry){
+			.gsi = gsi, .type = KVM_IRQ_ROUTING_IRQCHIP,
+			.u.irqchip = { .irqchip = KVM_IRQCHIP_IOAPIC, .pin = gsi } };
+	r->nr = n;
+	int rc = ioctl(m->vm_fd, KVM_SET_GSI_ROUTING, r);
+	free(r);
+	if (rc < 0)
+		return nb_err_errno("KVM_SET_GSI_ROUTING");
+	return 0;
+}
+
 /* After the RAM slots: a memslot change waits for an SRCU grace period,
  * which costs milliseconds once the irqchip and PIT exist. */
 static int setup_irqchip(struct machine *m)
 {
 	if (ioctl(m->vm_fd, KVM_CREATE_IRQCHIP, 0) < 0)
 		return nb_err_errno("KVM_CREATE_IRQCHIP");
+	if (setup_gsi_routing(m) < 0)
+		return -1;
 	struct kvm_pit_config pit = { .flags = 0 };
 	if (ioctl(m->vm_fd, KVM_CREATE_PIT2, &pit) < 0)
 		return nb_err_errno("KVM_CREATE_PIT2");
@@ -200,6 +283,14 @@ static void platform_plan(struct platform *p, const struct machine_config *cfg)
 {
 	memset(p, 0, sizeof(*p));
 	p->ncpus = cfg->cpus ? cfg->cpus : 1;
+	/* KVM passes the host's family/model/stepping and (masked) feature
+	 * bits through CPUID leaf 1: the MP table's processor entries repeat
+	 * them (informational; kernels read CPUID themselves). */
+	unsigned a = 0, b = 0, c = 0, d = 0;
+	if (__get_cpuid(1, &a, &b, &c, &d)) {
+		p->cpu_signature = a & 0xFFF; /* stepping, model, family (MP spec 4.3.1) */
+		p->cpu_features = d;
+	}
 	p->lapic_base = LAYOUT_LAPIC;
 	p->ioapic_base = LAYOUT_IOAPIC;
 	p->ioapic_id = p->ncpus;
@@ -209,8 +300,8 @@ static void platform_plan(struct platform *p, const struct machine_config *cfg)
 int machine_create(struct machine **out, const struct machine_config *cfg)
 {
 	*out = NULL;
-	if (cfg->cpus != 1)
-		return nb_err("--cpus %u: only 1 vCPU is supported so far", cfg->cpus);
+	if (cfg->cpus < 1 || cfg->cpus > PLATFORM_MAX_CPUS)
+		return nb_err("--cpus %u: between 1 and %d (xAPIC IDs)", cfg->cpus, PLATFORM_MAX_CPUS);
 	if (cpuid_list_check(cfg->cpuid_mask, "--cpuid-mask") < 0 ||
 	    cpuid_list_check(cfg->cpuid_keep, "--cpuid-keep") < 0)
 		return -1;
@@ -219,9 +310,19 @@ int machine_create(struct machine **out, const struct machine_config *cfg)
 		return nb_err_internal("out of memory");
 	m->cfg = *cfg;
 	m->kvm_fd = m->vm_fd = -1;
-	m->vcpu.fd = -1;
+	m->stop_vcpu = -1;
 	pthread_mutex_init(&m->lock, NULL);
+	pthread_mutex_init(&m->io_lock, NULL);
+	pthread_mutex_init(&m->dump_lock, NULL);
 	platform_plan(&m->plat, cfg);
+	m->vcpus = calloc(m->plat.ncpus, sizeof(*m->vcpus));
+	if (!m->vcpus) {
+		machine_destroy(m);
+		return nb_err_internal("out of memory");
+	}
+	m->nvcpus = m->plat.ncpus;
+	for (unsigned i = 0; i < m->nvcpus; i++)
+		m->vcpus[i].fd = -1;
 	/* Guest RAM is plain host memory until machine_start hands it to KVM:
 	 * every input file is read and checked against it first, so a bad file
 	 * is reported the same way whether or not this host has /dev/kvm. */
@@ -247,15 +348,139 @@ int machine_load(struct machine *m)
 	return 0;
 }
 
+/* KVM's limit (api.rst 4.8 KVM_CREATE_VCPU: KVM_CAP_MAX_VCPUS, else
+ * KVM_CAP_NR_VCPUS, else 4), checked before the first vCPU. */
+static int check_vcpu_limit(struct machine *m)
+{
+	int max = ioctl(m->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_MAX_VCPUS);
+	if (max <= 0)
+		max = ioctl(m->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_NR_VCPUS);
+	if (max <= 0)
+		max = 4;
+	if (m->nvcpus > (unsigned)max)
+		return nb_err("--cpus %u: this host's KVM allows at most %d vCPUs", m->nvcpus, max);
+	return 0;
+}
+
+/* Serially, in this thread.  Creating each AP's vCPU in that AP's own
+ * thread (KVM runs kvm_arch_vcpu_create outside kvm->lock, so creations
+ * can overlap) was tried and measured slower in the SVM test host: 16 vCPUs
+ * in 174 ms against 65 ms serially, 8 in 300 against 44 (one run each,
+ * 2 test-host CPUs): starting the threads first costs more than the
+ * overlap saves there. */
+static int setup_vcpus(struct machine *m)
+{
+	if (check_vcpu_limit(m) < 0)
+		return -1;
+	uint64_t t0 = timeline_now_us();
+	for (unsigned i = 0; i < m->nvcpus; i++)
+		if (vcpu_create(m, &m->vcpus[i], (int)i) < 0) {
+			nb_err_prefix("vCPU %u", i);
+			return -1;
+		}
+	timeline_mark_detail("vCPUs created", "%u in %.3f ms", m->nvcpus,
+			     (double)(timeline_now_us() - t0) / 1e3);
+	return 0;
+}
+
 int machine_start(struct machine *m)
 {
 	struct sigaction sa = { .sa_handler = sig_kick };
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGUSR1, &sa, NULL);
 	if (setup_vm(m) < 0 || setup_memory(m) < 0 || setup_irqchip(m) < 0 ||
-	    setup_devices(m) < 0 || vcpu_create(m, &m->vcpu, 0) < 0 || machine_gdb_setup(m) < 0)
+	    setup_devices(m) < 0 || setup_vcpus(m) < 0 || machine_gdb_setup(m) < 0)
 		return -1;
-	return vcpu_set_state(&m->vcpu, &m->entry);
+	/* The BSP starts where the loader said; KVM keeps every AP waiting
+	 * for INIT/SIPI (KVM_MP_STATE_UNINITIALIZED) with the in-kernel LAPIC. */
+	return vcpu_set_state(&m->vcpus[0], &m->entry);
+}
+
+static void *ap_thread(void *arg)
+{
+	vcpu_run_loop(arg);
+	return NULL;
+}
+
+/* One thread per AP.  A stop requested while they start must still reach
+ * each: `started` is published before the stop flag is read again, and
+ * machine_request_stop sets the flag before it reads `started`. */
+static void start_aps(struct machine *m)
+{
+	uint64_t t0 = timeline_now_us();
+	for (unsigned i = 1; i < m->nvcpus; i++) {
+		struct vcpu *v = &m->vcpus[i];
+		int e = pthread_create(&v->thread, NULL, ap_thread, v);
+		if (e != 0) {
+			char msg[96];
+			snprintf(msg, sizeof(msg), "cannot start the thread of vCPU %u: %s", i,
+				 strerror(e));
+			machine_request_stop(m, MACHINE_STOP_ERROR, NB_EXIT_INTERNAL, msg);
+			return;
+		}
+		v->joinable = true;
+		atomic_store(&v->started, true);
+		if (atomic_load(&m->stop))
+			vcpu_kick(v);
+	}
+	if (m->nvcpus > 1)
+		timeline_mark_detail("AP threads started", "%u in %.3f ms", m->nvcpus - 1,
+				     (double)(timeline_now_us() - t0) / 1e3);
+}
+
+static void join_aps(struct machine *m)
+{
+	for (unsigned i = 1; i < m->nvcpus; i++) {
+		struct vcpu *v = &m->vcpus[i];
+		if (!v->joinable)
+			continue;
+		pthread_join(v->thread, NULL);
+		v->joinable = false;
+		atomic_store(&v->started, false);
+	}
+}
+
+/* Dumps for stops that belong to no one vCPU (timeout, every vCPU asleep,
+ * --dump-state-on-exit): every vCPU in order, once all have left KVM_RUN. */
+static void dump_all(struct machine *m, const char *cause)
+{
+	if (m->nvcpus == 1) {
+		vcpu_dump(&m->vcpus[0], stderr, cause);
+		return;
+	}
+	fprintf(stderr, "nobios: %s\n", cause);
+	for (unsigned i = 0; i < m->nvcpus; i++) {
+		struct vcpu *v = &m->vcpus[i];
+		char what[64];
+		if (vcpu_waiting_for_sipi(v)) {
+			fprintf(stderr, "nobios: vCPU %u (APIC ID %u): not started: waiting for "
+					"INIT/SIPI\n", i, i);
+			continue;
+		}
+		snprintf(what, sizeof(what), "vCPU %u (APIC ID %u):", i, i);
+		vcpu_dump(v, stderr, what);
+	}
+}
+
+static void report_counters(struct machine *m, FILE *log)
+{
+	uint64_t io = 0, mmio = 0, total = 0, int3 = 0;
+	for (unsigned i = 0; i < m->nvcpus; i++) {
+		io += m->vcpus[i].exits_io;
+		mmio += m->vcpus[i].exits_mmio;
+		total += m->vcpus[i].exits_total;
+		int3 += m->vcpus[i].int3_injected;
+	}
+	fprintf(log, "nobios: exits: %llu total, %llu port I/O, %llu MMIO; int3 completed: %llu\n",
+		(unsigned long long)total, (unsigned long long)io, (unsigned long long)mmio,
+		(unsigned long long)int3);
+	if (m->nvcpus > 1)
+		for (unsigned i = 0; i < m->nvcpus; i++)
+			fprintf(log, "nobios: vCPU %u: %llu exits, %llu port I/O, %llu MMIO%s\n", i,
+				(unsigned long long)m->vcpus[i].exits_total,
+				(unsigned long long)m->vcpus[i].exits_io,
+				(unsigned long long)m->vcpus[i].exits_mmio,
+				vcpu_waiting_for_sipi(&m->vcpus[i]) ? " (never started)" : "");
 }
 
 /* A reset of a Linux guest whose command line nobios gave
@@ -297,29 +522,55 @@ static void finish_devices(struct machine *m, struct machine_result *res)
 int machine_run(struct machine *m, struct machine_result *res)
 {
 	memset(res, 0, sizeof(*res));
-	m->vcpu.thread = pthread_self();
-	m->vcpu.started = true;
-	machine_hang_watch_start(m); /* ends a guest asleep in hlt with IF=0 */
-	int r = machine_sandbox_enter(m, res); /* the last step before the guest runs */
-	if (r == 0)
-		r = vcpu_run_loop(&m->vcpu, res);
-	machine_hang_watch_stop(m);
+	struct vcpu *bsp = &m->vcpus[0];
+	bsp->thread = pthread_self();
+	atomic_store(&bsp->started, true);
+	machine_hang_watch_start(m); /* ends a guest every vCPU of which sleeps for good */
+	/* The sandbox is the last step before the guest runs; the AP threads
+	 * started after it inherit it. */
+	if (machine_sandbox_enter(m, res) < 0) {
+		machine_hang_watch_stop(m);
+		atomic_store(&bsp->started, false);
+		return -1;
+	}
+	start_aps(m);
+	vcpu_run_loop(bsp);
+	/* The BSP's loop ends only once the machine is stopping. */
+	if (!atomic_load(&m->stop))
+		machine_request_stop(m, MACHINE_STOP_ERROR, NB_EXIT_INTERNAL,
+				     "vCPU 0 stopped without a cause");
+	machine_hang_watch_stop(m); /* releases vCPUs waiting for its verdict */
+	join_aps(m);
+	atomic_store(&bsp->started, false);
+	pthread_mutex_lock(&m->lock);
+	res->stop = m->stop_kind;
+	res->status = m->stop_status;
+	snprintf(res->cause, sizeof(res->cause), "%s", m->stop_msg);
+	int r = m->stop_vcpu >= 0 && m->vcpus[m->stop_vcpu].res.stop == MACHINE_STOP_ERROR ? -1 : 0;
+	pthread_mutex_unlock(&m->lock);
 	if (r == 0)
 		machine_check_panic(m, res);
-	m->vcpu.started = false;
 	finish_devices(m, res);
 	timeline_mark_detail("guest exit", "%s", res->cause);
+	if (res->stop == MACHINE_STOP_TIMEOUT || res->stop == MACHINE_STOP_HLT)
+		dump_all(m, res->cause);
 	if (m->gdb) /* tell a connected gdb the guest is gone */
 		gdbstub_guest_exited(m->gdb, res->status, res->status == NB_EXIT_GUEST_FAULT);
 	if (m->cfg.dump_on_exit)
-		vcpu_dump(&m->vcpu, stderr, "state at exit (--dump-state-on-exit)");
+		dump_all(m, "state at exit (--dump-state-on-exit)");
 	if (m->cfg.log) {
-		fprintf(m->cfg.log,
-			"nobios: exits: %llu total, %llu port I/O, %llu MMIO; int3 completed: %llu\n",
-			(unsigned long long)m->exits_total, (unsigned long long)m->exits_io,
-			(unsigned long long)m->exits_mmio, (unsigned long long)m->int3_injected);
+		report_counters(m, m->cfg.log);
 		bus_report_unclaimed(&m->bus, m->cfg.log);
-		vcpu_complete_report(&m->vcpu, m->cfg.log); /* issue 6: completions per kind */
+		/* completions per kind: each vCPU that had any (every one with
+		 * a single vCPU, so "completions: 0" is said too) */
+		unsigned with = 0;
+		for (unsigned i = 0; i < m->nvcpus; i++)
+			if (m->nvcpus == 1 || m->vcpus[i].completion) {
+				vcpu_complete_report(&m->vcpus[i], m->cfg.log);
+				with++;
+			}
+		if (!with)
+			fprintf(m->cfg.log, "nobios: completions: 0\n");
 	}
 	if (m->cfg.timeline)
 		machine_timeline_report(m, res);
@@ -334,12 +585,17 @@ void machine_destroy(struct machine *m)
 		if (m->devs[i].dev->fini)
 			m->devs[i].dev->fini(m->devs[i].state);
 	gdbstub_destroy(m->gdb);
-	vcpu_destroy(&m->vcpu);
+	for (unsigned i = 0; i < m->nvcpus; i++)
+		vcpu_destroy(&m->vcpus[i]);
+	free(m->vcpus);
+	free(m->supported_cpuid);
 	if (m->vm_fd >= 0)
 		close(m->vm_fd);
 	if (m->kvm_fd >= 0)
 		close(m->kvm_fd);
 	mem_free(&m->mem);
 	pthread_mutex_destroy(&m->lock);
+	pthread_mutex_destroy(&m->io_lock);
+	pthread_mutex_destroy(&m->dump_lock);
 	free(m);
 }

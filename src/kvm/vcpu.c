@@ -1,5 +1,7 @@
 /* vcpu.c - one vCPU: state conversion between struct cpu_state and KVM, the
- * run loop and exit dispatch, and the failure dump. */
+ * run loop and exit dispatch, and the failure dump.  Each vCPU's loop runs
+ * in its own thread; what they share (devices, the stop request, the
+ * completion of locked instructions) is synchronised where it lives. */
 #include <errno.h>
 #include <signal.h>
 #include <inttypes.h>
@@ -24,9 +26,17 @@ SANDBOX_NEEDS(vcpu_needs, "vCPU run loop (src/kvm/vcpu.c)", 0,
 	SB_IOCTL(KVM_GET_SREGS), SB_IOCTL(KVM_SET_SREGS),
 	SB_ALLOW(timer_create), SB_ALLOW(timer_settime), SB_ALLOW(timer_delete));
 
+static __thread struct vcpu *current_vcpu;
+
+struct vcpu *vcpu_current(void)
+{
+	return current_vcpu;
+}
+
 int vcpu_create(struct machine *m, struct vcpu *v, int id)
 {
 	memset(v, 0, sizeof(*v));
+	v->fd = -1;
 	v->m = m;
 	v->id = id;
 	v->fd = ioctl(m->vm_fd, KVM_CREATE_VCPU, id);
@@ -243,7 +253,7 @@ void vcpu_kick(struct vcpu *v)
 {
 	if (v->run)
 		v->run->immediate_exit = 1;
-	if (v->started)
+	if (atomic_load(&v->started) && !pthread_equal(pthread_self(), v->thread))
 		pthread_kill(v->thread, SIGUSR1);
 }
 
@@ -361,10 +371,13 @@ static void dump_shutdown(struct vcpu *v, FILE *out, const char *cause)
 			what, (double)(now_ns() - v->last.ns) / 1e6);
 		state_from_kvm(&s, &v->last.regs, &v->last.sregs);
 		dump_state(v, out, &s, &v->last.events);
-	} else {
+	} else if (v->id == 0) {
 		fprintf(out, "nobios: the guest made no exit before the fault: the entry state "
 			     "nobios set follows\n");
 		dump_state(v, out, &v->m->entry, &none);
+	} else {
+		fprintf(out, "nobios: this AP made no exit between its SIPI and the fault: no "
+			     "state of it was kept (it started at the SIPI vector in real mode)\n");
 	}
 }
 
@@ -387,6 +400,9 @@ static void snapshot_exit(struct vcpu *v)
 	v->have_last = true;
 }
 
+/* Device handlers assume one caller at a time: several vCPUs' exits take
+ * turns on the bus (m->io_lock).  An exit costs microseconds; an
+ * uncontended lock tens of nanoseconds. */
 static void handle_io(struct vcpu *v)
 {
 	struct kvm_run *run = v->run;
@@ -400,12 +416,14 @@ static void handle_io(struct vcpu *v)
 	/* --timeline logs POST codes with their times (issue 5). */
 	if (run->io.port == 0x80 && run->io.direction == KVM_EXIT_IO_OUT && v->m->cfg.timeline)
 		timeline_post_code(0x80, data[0]);
+	pthread_mutex_lock(&v->m->io_lock);
 	for (uint32_t i = 0; i < run->io.count; i++, data += size) {
 		if (run->io.direction == KVM_EXIT_IO_OUT)
 			bus_pio_out(&v->m->bus, run->io.port, data, size);
 		else
 			bus_pio_in(&v->m->bus, run->io.port, data, size);
 	}
+	pthread_mutex_unlock(&v->m->io_lock);
 }
 
 static void handle_mmio(struct vcpu *v)
@@ -414,12 +432,35 @@ static void handle_mmio(struct vcpu *v)
 	unsigned len = run->mmio.len;
 	if (len == 0 || len > 8)
 		return;
+	pthread_mutex_lock(&v->m->io_lock);
 	if (run->mmio.is_write)
 		bus_mmio_write(&v->m->bus, run->mmio.phys_addr, run->mmio.data, len);
 	else
 		bus_mmio_read(&v->m->bus, run->mmio.phys_addr, run->mmio.data, len);
+	pthread_mutex_unlock(&v->m->io_lock);
 }
 
+/* The cause names the vCPU when there are several. */
+static void set_cause(struct vcpu *v, struct machine_result *res, const char *fmt, va_list ap)
+{
+	size_t n = 0;
+	if (v->m->nvcpus > 1)
+		n = (size_t)snprintf(res->cause, sizeof(res->cause), "vCPU %d: ", v->id);
+	vsnprintf(res->cause + n, sizeof(res->cause) - n, fmt, ap);
+}
+
+static void cause(struct vcpu *v, struct machine_result *res, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void cause(struct vcpu *v, struct machine_result *res, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	set_cause(v, res, fmt, ap);
+	va_end(ap);
+}
+
+/* This vCPU's own exit ends the guest: stop the others first (so they stop
+ * running while the dump is printed), then dump this one. */
 static void fail(struct vcpu *v, struct machine_result *res, enum machine_stop kind,
 		 const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 static void fail(struct vcpu *v, struct machine_result *res, enum machine_stop kind,
@@ -427,11 +468,14 @@ static void fail(struct vcpu *v, struct machine_result *res, enum machine_stop k
 {
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(res->cause, sizeof(res->cause), fmt, ap);
+	set_cause(v, res, fmt, ap);
 	va_end(ap);
 	res->stop = kind;
 	res->status = NB_EXIT_GUEST_FAULT;
+	machine_vcpu_stop(v->m, v, res);
+	pthread_mutex_lock(&v->m->dump_lock);
 	vcpu_dump(v, stderr, res->cause);
+	pthread_mutex_unlock(&v->m->dump_lock);
 }
 
 static const char *exit_name(uint32_t r)
@@ -450,15 +494,21 @@ static const char *exit_name(uint32_t r)
 
 static int run_loop(struct vcpu *v, struct machine_result *res, uint64_t deadline);
 
-int vcpu_run_loop(struct vcpu *v, struct machine_result *res)
+int vcpu_run_loop(struct vcpu *v)
 {
 	struct machine *m = v->m;
-	uint64_t deadline = m->cfg.timeout_s > 0 ? now_ns() + (uint64_t)(m->cfg.timeout_s * 1e9) : 0;
-	/* A guest asleep in hlt or spinning without exits never returns from
-	 * KVM_RUN by itself: a one-shot timer signal to this thread ends it. */
+	struct machine_result *res = &v->res;
+	memset(res, 0, sizeof(*res));
+	current_vcpu = v;
+	/* The machine's deadline is vCPU 0's to watch: a guest asleep in hlt
+	 * or spinning without exits never returns from KVM_RUN by itself, so a
+	 * one-shot timer signal to this thread ends it, and the stop it then
+	 * requests kicks every other vCPU. */
+	uint64_t deadline = 0;
 	timer_t timer;
 	bool have_timer = false;
-	if (deadline) {
+	if (v->id == 0 && m->cfg.timeout_s > 0) {
+		deadline = now_ns() + (uint64_t)(m->cfg.timeout_s * 1e9);
 		struct sigevent sev = { .sigev_notify = SIGEV_THREAD_ID, .sigev_signo = SIGUSR1 };
 		sev._sigev_un._tid = gettid();
 		if (timer_create(CLOCK_MONOTONIC, &sev, &timer) == 0) {
@@ -472,6 +522,7 @@ int vcpu_run_loop(struct vcpu *v, struct machine_result *res)
 	int r = run_loop(v, res, deadline);
 	if (have_timer)
 		timer_delete(timer);
+	current_vcpu = NULL;
 	return r;
 }
 
@@ -489,11 +540,16 @@ static int run_loop(struct vcpu *v, struct machine_result *res, uint64_t deadlin
 			machine_request_stop(m, MACHINE_STOP_SIGNAL, 128 + m->signal_stop, msg);
 		}
 		if (atomic_load(&m->stop)) {
-			res->stop = m->stop_kind;
-			res->status = m->stop_status;
-			snprintf(res->cause, sizeof(res->cause), "%s", m->stop_msg);
-			if (m->stop_kind == MACHINE_STOP_TIMEOUT)
-				vcpu_dump(v, stderr, res->cause);
+			/* Stopped from outside this vCPU, or by another one: the
+			 * machine's result is this loop's too (machine_run dumps
+			 * for timeouts and hangs once every vCPU has stopped). */
+			pthread_mutex_lock(&m->lock);
+			if (m->stop_vcpu != v->id) {
+				res->stop = m->stop_kind;
+				res->status = m->stop_status;
+				snprintf(res->cause, sizeof(res->cause), "%s", m->stop_msg);
+			}
+			pthread_mutex_unlock(&m->lock);
 			return 0;
 		}
 		if (deadline && now_ns() >= deadline) {
@@ -506,35 +562,40 @@ static int run_loop(struct vcpu *v, struct machine_result *res, uint64_t deadlin
 		if (!entered) {
 			entered = true;
 			/* --gdb-wait: stop for gdb before the first instruction. */
-			if (vcpu_gdb_hook(v, VCPU_GDB_START, res) < 0)
+			if (vcpu_gdb_hook(v, VCPU_GDB_START, res) < 0) {
+				machine_vcpu_stop(m, v, res);
 				return 0;
-			timeline_mark("first guest instruction");
+			}
+			if (v->id == 0)
+				timeline_mark("first guest instruction");
 		}
 		if (ioctl(v->fd, KVM_RUN, 0) < 0) {
 			if (errno == EINTR || errno == EAGAIN) {
 				run->immediate_exit = 0;
 				/* gdb's Ctrl-C (or a new gdb connection) kicked us. */
-				if (vcpu_gdb_hook(v, VCPU_GDB_INTR, res) < 0)
+				if (vcpu_gdb_hook(v, VCPU_GDB_INTR, res) < 0) {
+					machine_vcpu_stop(m, v, res);
 					return 0;
-				if (vcpu_hang_check(v, res)) /* hlt with IF=0 */
-					return 0;
+				}
+				vcpu_hang_check(v); /* the hang watcher's round, if open */
 				continue;
 			}
 			res->stop = MACHINE_STOP_ERROR;
 			res->status = NB_EXIT_INTERNAL;
-			snprintf(res->cause, sizeof(res->cause), "KVM_RUN: %s", strerror(errno));
+			cause(v, res, "KVM_RUN: %s", strerror(errno));
+			machine_vcpu_stop(m, v, res);
 			return -1;
 		}
-		m->exits_total++;
+		v->exits_total++;
 		if (v->sync_regs && run->exit_reason != KVM_EXIT_SHUTDOWN)
 			snapshot_exit(v);
 		switch (run->exit_reason) {
 		case KVM_EXIT_IO:
-			m->exits_io++;
+			v->exits_io++;
 			handle_io(v);
 			break;
 		case KVM_EXIT_MMIO:
-			m->exits_mmio++;
+			v->exits_mmio++;
 			handle_mmio(v);
 			break;
 		case KVM_EXIT_INTR:
@@ -546,10 +607,13 @@ static int run_loop(struct vcpu *v, struct machine_result *res, uint64_t deadlin
 		case KVM_EXIT_SHUTDOWN:
 			res->stop = MACHINE_STOP_SHUTDOWN;
 			res->status = NB_EXIT_GUEST_FAULT;
-			snprintf(res->cause, sizeof(res->cause),
-				 "triple fault (KVM_EXIT_SHUTDOWN): the guest raised an exception "
-				 "it could not handle");
+			cause(v, res,
+			      "triple fault (KVM_EXIT_SHUTDOWN): the guest raised an exception "
+			      "it could not handle");
+			machine_vcpu_stop(m, v, res);
+			pthread_mutex_lock(&m->dump_lock);
 			dump_shutdown(v, stderr, res->cause);
+			pthread_mutex_unlock(&m->dump_lock);
 			return 0;
 		case KVM_EXIT_FAIL_ENTRY:
 			fail(v, res, MACHINE_STOP_FAIL_ENTRY,
@@ -563,6 +627,7 @@ static int run_loop(struct vcpu *v, struct machine_result *res, uint64_t deadlin
 			res->status = NB_EXIT_OK;
 			snprintf(res->cause, sizeof(res->cause), "guest requested %s",
 				 res->stop == MACHINE_STOP_POWEROFF ? "power-off" : "reset");
+			machine_vcpu_stop(m, v, res);
 			return 0;
 		case KVM_EXIT_INTERNAL_ERROR: {
 			/* int3 in ring 0 is an emulation failure on emulating hosts.
@@ -578,8 +643,10 @@ static int run_loop(struct vcpu *v, struct machine_result *res, uint64_t deadlin
 					n = insn_bytes(v, &s, b, 15);
 				if (n >= 1 && b[0] == 0xCC) {
 					int g = vcpu_gdb_hook(v, VCPU_GDB_INT3, res);
-					if (g < 0)
+					if (g < 0) {
+						machine_vcpu_stop(m, v, res);
 						return 0;
+					}
 					if (g > 0)
 						continue;
 				}
@@ -599,8 +666,10 @@ static int run_loop(struct vcpu *v, struct machine_result *res, uint64_t deadlin
 		case KVM_EXIT_DEBUG: {
 			/* gdb stub: single step, hw breakpoint, #BP (issue 5). */
 			int g = vcpu_gdb_hook(v, VCPU_GDB_DEBUG, res);
-			if (g < 0)
+			if (g < 0) {
+				machine_vcpu_stop(m, v, res);
 				return 0;
+			}
 			if (g > 0)
 				break;
 			__attribute__((fallthrough)); /* nobody asked for debug exits */

@@ -18,14 +18,17 @@ void e820_build(struct e820_map *map, const struct guest_mem *m)
 {
 	map->n = 0;
 	uint64_t low = m->low_size;
-	/* Conventional memory ends at the EBDA; the EBDA and the BIOS area are
-	 * reserved even without a pseudo-BIOS so a kernel never reuses them
-	 * (Linux reserves them anyway, and the MP tables live in the EBDA). */
+	/* Conventional memory ends at the EBDA; the EBDA and the system BIOS
+	 * area [0xE0000, 1 MiB) are reserved even without a pseudo-BIOS, as
+	 * PCs reserve them, so a kernel never reuses them: the MP floating
+	 * pointer lives in the EBDA, the ACPI and MP tables at 0xE0000 and the
+	 * pseudo-BIOS at 0xF0000. */
 	e820_add(map, 0, low < LAYOUT_LOW_RAM_END ? low : LAYOUT_LOW_RAM_END, E820_TYPE_RAM);
 	if (low > LAYOUT_EBDA)
 		e820_add(map, LAYOUT_EBDA, LAYOUT_LEGACY_HOLE - LAYOUT_EBDA, E820_TYPE_RESERVED);
-	if (low > LAYOUT_BIOS)
-		e820_add(map, LAYOUT_BIOS, LAYOUT_BIOS_END - LAYOUT_BIOS, E820_TYPE_RESERVED);
+	if (low > LAYOUT_BOOT_TABLES)
+		e820_add(map, LAYOUT_BOOT_TABLES, LAYOUT_BIOS_END - LAYOUT_BOOT_TABLES,
+			 E820_TYPE_RESERVED);
 	if (low > LAYOUT_HIGH_MEM)
 		e820_add(map, LAYOUT_HIGH_MEM, low - LAYOUT_HIGH_MEM, E820_TYPE_RAM);
 	if (m->high_size)

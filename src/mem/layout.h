@@ -34,10 +34,24 @@
  * for 4 KiB pages over 180 MiB of kernel, 2 MiB pages over much more. */
 #define LAYOUT_MAP_TABLES      0x00030000ULL
 #define LAYOUT_MAP_TABLES_END  0x00090000ULL
-#define LAYOUT_EBDA            0x0009FC00ULL /* EBDA (MP tables) */
+#define LAYOUT_EBDA            0x0009FC00ULL /* EBDA: first word its size in KiB (pseudo-BIOS) */
+/* MP floating pointer structure (Intel MP spec 1.4, 4.1): in the first KiB of
+ * the EBDA, where Linux and every MP OS search, after the EBDA's size word. */
+#define LAYOUT_MP_FLOATING     0x0009FC10ULL
 #define LAYOUT_LOW_RAM_END     0x0009FC00ULL /* usable conventional memory ends here */
 #define LAYOUT_LEGACY_HOLE     0x000A0000ULL /* VGA/ROM hole */
+/* ACPI tables (RSDP first, so the legacy scan of 0xE0000-0xFFFFF finds it)
+ * and the MP configuration table: the 64 KiB below the pseudo-BIOS image,
+ * reserved in the E820 map with it (src/boot/boot_tables.c). */
+#define LAYOUT_BOOT_TABLES     0x000E0000ULL
+#define LAYOUT_BOOT_TABLES_END 0x000F0000ULL
 #define LAYOUT_BIOS            0x000F0000ULL /* pseudo-BIOS image */
+/* The reset vector (F000:FFF0).  nobios never starts a vCPU there, so a guest
+ * that gets there asked for a reset (Linux's BIOS reboot method, the one it
+ * falls back to on a hardware-reduced ACPI platform; an INIT to the BSP):
+ * direct boots get a stub there that writes the ACPI RESET_REG
+ * (boot_tables.c), the pseudo-BIOS image one that does the same. */
+#define LAYOUT_RESET_VECTOR    0x000FFFF0ULL
 #define LAYOUT_BIOS_END        0x00100000ULL
 #define LAYOUT_HIGH_MEM        0x00100000ULL /* 1 MiB: kernels */
 #define LAYOUT_MMIO_HOLE       0xC0000000ULL /* 32-bit hole: MMIO from 3 GiB */
@@ -47,6 +61,15 @@
 #define LAYOUT_LAPIC           0xFEE00000ULL
 #define LAYOUT_KVM_IDENTITY    0xFFFBC000ULL /* KVM_SET_IDENTITY_MAP_ADDR (1 page) */
 #define LAYOUT_KVM_TSS         0xFFFBD000ULL /* KVM_SET_TSS_ADDR (3 pages) */
+
+/* I/O ports of the ACPI hardware-reduced registers (src/dev/acpi_pm.c), as
+ * the FADT names them: SLEEP_CONTROL_REG, SLEEP_STATUS_REG and RESET_REG
+ * with RESET_VALUE.  0x600-0x602: no legacy PC device decodes them and no
+ * other nobios device claims them; byte registers, one port each. */
+#define LAYOUT_PORT_ACPI_SLEEP_CONTROL 0x600
+#define LAYOUT_PORT_ACPI_SLEEP_STATUS  0x601
+#define LAYOUT_PORT_ACPI_RESET         0x602
+#define LAYOUT_ACPI_RESET_VALUE        0x01
 
 /* Smallest RAM nobios accepts: room for the low areas and a small kernel. */
 #define LAYOUT_MIN_RAM         (2ULL << 20)

@@ -71,7 +71,8 @@ struct e820_map {
 };
 
 /* The map of nobios's layout for this RAM size: usable [0, 0x9FC00),
- * reserved EBDA [0x9FC00, 0xA0000) and BIOS [0xF0000, 0x100000), usable
+ * reserved EBDA [0x9FC00, 0xA0000) and system BIOS area [0xE0000,
+ * 0x100000) (ACPI/MP tables, pseudo-BIOS), usable
  * [1 MiB, low top), usable [4 GiB, 4 GiB + high). */
 void e820_build(struct e820_map *map, const struct guest_mem *m);
 int e820_add(struct e820_map *map, uint64_t addr, uint64_t size, uint32_t type);

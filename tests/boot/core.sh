@@ -83,7 +83,7 @@ check demo-boot eval '[ "$RC" = 0 ] && has "Hello from the nobios demo kernel" &
 # a bzImage is a Linux kernel to nobios: the default command line goes in front
 check demo-cmdline has 'command line: "console=ttyS0 panic=-1 reboot=k,panic_warm hello from the host"'
 check demo-e820 eval 'has "[mem 0x0-0x9fbff] usable" && has "[mem 0x9fc00-0x9ffff] reserved" &&
-	has "[mem 0xf0000-0xfffff] reserved" && has "[mem 0x100000-0xfffffff] usable"'
+	has "[mem 0xe0000-0xfffff] reserved" && has "[mem 0x100000-0xfffffff] usable"'
 run_nobios 30 run "$DEMO" --no-default-cmdline --cmdline "hello from the host"
 check demo-no-default-cmdline eval '[ "$RC" = 0 ] && has "command line: \"hello from the host\""'
 run_nobios 30 --kernel "$DEMO" --append "qemu spelling" -m 512

@@ -110,7 +110,7 @@ if need_kvm linux-debian-console && need_corpus linux-debian-console; then
 	# nobios's map for 256 MiB (src/mem/e820.c)
 	want_e820='0x0000000000000000-0x000000000009fbff usable
 0x000000000009fc00-0x000000000009ffff reserved
-0x00000000000f0000-0x00000000000fffff reserved
+0x00000000000e0000-0x00000000000fffff reserved
 0x0000000000100000-0x000000000fffffff usable'
 	got_e820=$(sed -n 's/.*BIOS-e820: \[mem \([^]]*\)\] \(.*\)/\1 \2/p' "$log" | tr -d '\r')
 	[ "$got_e820" = "$want_e820" ] || fail="$fail e820"

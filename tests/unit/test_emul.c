@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <setjmp.h>
 #include <cmocka.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -527,6 +528,164 @@ static void test_engine_cmpxchg16b(void **st)
 	assert_true(pte_of(f, VA_DATA) & PTE_D);
 }
 
+/* ---- several vCPUs: cmpxchg16b completed by nobios is atomic with respect
+ * to a vCPU writing the same memory at the same time (here: a host thread
+ * doing its own lock cmpxchg16b increments, as a vCPU running in KVM would).
+ * A read-then-write completion loses some of those updates. */
+#define RACE_N 20000
+
+static bool host_cas16(uint64_t *p, uint64_t *lo, uint64_t *hi, uint64_t nlo, uint64_t nhi)
+{
+	bool ok;
+	__asm__ volatile("lock cmpxchg16b %1\n\tsete %0"
+			 : "=q"(ok), "+m"(*(volatile uint64_t(*)[2])p), "+a"(*lo), "+d"(*hi)
+			 : "b"(nlo), "c"(nhi)
+			 : "memory", "cc");
+	return ok;
+}
+
+struct race {
+	struct fx *f;
+	uint64_t *host; /* the operand's host address */
+	volatile int go;
+};
+
+static void *race_host(void *arg)
+{
+	struct race *rc = arg;
+	while (!rc->go)
+		;
+	for (int i = 0; i < RACE_N; i++) {
+		uint64_t lo = rc->host[0], hi = rc->host[1];
+		while (!host_cas16(rc->host, &lo, &hi, lo + 1, hi))
+			;
+	}
+	return NULL;
+}
+
+static void test_cmpxchg16b_atomic(void **st)
+{
+	struct fx *f = *st;
+	static const uint8_t cx[] = { 0xF0, 0x48, 0x0F, 0xC7, 0x0F }; /* lock cmpxchg16b [rdi] */
+	mem_copy_in(&f->mem, PA_CODE, cx, sizeof(cx));
+	mem_write64(&f->mem, PA_DATA + 0x100, 0);
+	mem_write64(&f->mem, PA_DATA + 0x108, 0);
+	f->v.smp = true;
+	struct race rc = { .f = f, .host = mem_ptr(&f->mem, PA_DATA + 0x100, 16) };
+	assert_non_null(rc.host);
+	pthread_t t;
+	assert_int_equal(pthread_create(&t, NULL, race_host, &rc), 0);
+	rc.go = 1;
+	struct cpu_state *s = &f->v.cpu;
+	uint64_t guess = 0;
+	for (int done = 0; done < RACE_N;) {
+		s->rip = VA_CODE;
+		s->gpr[CPU_RDI] = VA_DATA + 0x100;
+		s->gpr[CPU_RAX] = guess;
+		s->gpr[CPU_RDX] = 0;
+		s->gpr[CPU_RBX] = guess + 1;
+		s->gpr[CPU_RCX] = 0;
+		emul_complete(NULL, &f->mem, &f->v, &f->r);
+		assert_int_equal(f->r.status, EMUL_DONE);
+		if (s->rflags & X86_RFLAGS_ZF) {
+			done++;
+			guess++;
+		} else {
+			guess = s->gpr[CPU_RAX]; /* the value it saw */
+		}
+	}
+	pthread_join(t, NULL);
+	uint64_t lo, hi;
+	mem_read64(&f->mem, PA_DATA + 0x100, &lo);
+	mem_read64(&f->mem, PA_DATA + 0x108, &hi);
+	assert_int_equal(lo, 2 * RACE_N); /* no increment lost on either side */
+	assert_int_equal(hi, 0);
+}
+
+/* cmpxchg8b in 32-bit form (EDX:EAX, ECX:EBX), aligned (the host's locked
+ * instruction) and straddling a cache line (the process-wide lock): the same
+ * results. */
+static void test_cmpxchg8b(void **st)
+{
+	struct fx *f = *st;
+	struct cpu_state *s = &f->v.cpu;
+	f->v.smp = true;
+	const uint64_t at[] = { VA_DATA + 0x140, VA_DATA + 0x17C };
+	for (int i = 0; i < 2; i++) {
+		uint64_t pa = PA_DATA + (at[i] - VA_DATA);
+		mem_write64(&f->mem, pa, 0x2222222211111111ULL);
+		s->rip = VA_CODE;
+		s->gpr[CPU_RDI] = at[i];
+		s->gpr[CPU_RAX] = 0xFFFFFFFF11111111ULL; /* upper halves ignored */
+		s->gpr[CPU_RDX] = 0x22222222;
+		s->gpr[CPU_RBX] = 0x33333333;
+		s->gpr[CPU_RCX] = 0x44444444;
+		RUN(f, 0xF0, 0x0F, 0xC7, 0x0F); /* lock cmpxchg8b [rdi] */
+		assert_int_equal(f->r.status, EMUL_DONE);
+		assert_true(s->rflags & X86_RFLAGS_ZF);
+		uint64_t m;
+		mem_read64(&f->mem, pa, &m);
+		assert_int_equal(m, 0x4444444433333333ULL);
+		/* mismatch: EDX:EAX loaded (zero-extended), memory rewritten as is */
+		s->rip = VA_CODE;
+		s->gpr[CPU_RAX] = 0;
+		s->gpr[CPU_RDX] = 0;
+		RUN(f, 0xF0, 0x0F, 0xC7, 0x0F);
+		assert_int_equal(f->r.status, EMUL_DONE);
+		assert_false(s->rflags & X86_RFLAGS_ZF);
+		assert_int_equal(s->gpr[CPU_RAX], 0x33333333);
+		assert_int_equal(s->gpr[CPU_RDX], 0x44444444);
+		mem_read64(&f->mem, pa, &m);
+		assert_int_equal(m, 0x4444444433333333ULL);
+	}
+	/* a read-only page: #PF with W|P, as the write a locked RMW is */
+	s->rip = VA_CODE;
+	s->gpr[CPU_RDI] = VA_RO;
+	RUN(f, 0xF0, 0x0F, 0xC7, 0x0F);
+	assert_int_equal(f->r.status, EMUL_EXCEPTION);
+	assert_int_equal(f->r.exc.vector, X86_VEC_PF);
+	assert_int_equal(f->r.exc.error_code, PF_ERR_W | PF_ERR_P);
+}
+
+/* Locked read-modify-writes unicorn would run non-atomically are refused
+ * when other vCPUs run; one vCPU keeps them. */
+static void test_locked_rmw(void **st)
+{
+	struct fx *f = *st;
+	struct emul_insn in;
+	static const struct { uint8_t b[6]; unsigned n; bool locked; } cases[] = {
+		{ { 0xF0, 0x01, 0x07 }, 3, true },              /* lock add [rdi], eax */
+		{ { 0x87, 0x07 }, 2, true },                    /* xchg [rdi], eax: implicitly */
+		{ { 0xF0, 0x0F, 0xC1, 0x07 }, 4, true },        /* lock xadd [rdi], eax */
+		{ { 0xF0, 0x0F, 0xBA, 0x2F, 0x03 }, 5, true },  /* lock bts dword [rdi], 3 */
+		{ { 0xF0, 0x83, 0x3F, 0x01 }, 4, false },       /* lock cmp: not lockable (#UD) */
+		{ { 0x01, 0x07 }, 2, false },                   /* add without lock */
+		{ { 0x03, 0x07 }, 2, false },                   /* add eax, [rdi]: register destination */
+		{ { 0xF0, 0x01, 0xC0 }, 3, false },             /* lock add eax, eax: no memory */
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		assert_int_equal(emul_decode(&in, cases[i].b, cases[i].n, 64), 0);
+		assert_int_equal(emul_insn_locked_rmw(&in), cases[i].locked);
+	}
+	struct cpu_state *s = &f->v.cpu;
+	mem_write32(&f->mem, PA_DATA + 0x80, 5);
+	s->gpr[CPU_RDI] = VA_DATA + 0x80;
+	s->gpr[CPU_RAX] = 2;
+	f->v.smp = true;
+	RUN(f, 0xF0, 0x01, 0x07);
+	assert_int_equal(f->r.status, EMUL_UNSUPPORTED);
+	assert_non_null(strstr(f->r.why, "atomic"));
+	uint32_t m;
+	mem_read32(&f->mem, PA_DATA + 0x80, &m);
+	assert_int_equal(m, 5); /* untouched */
+	f->v.smp = false;
+	s->rip = VA_CODE;
+	RUN(f, 0xF0, 0x01, 0x07);
+	assert_int_equal(f->r.status, EMUL_DONE);
+	mem_read32(&f->mem, PA_DATA + 0x80, &m);
+	assert_int_equal(m, 7);
+}
+
 /* ---- code that changed at the same address is retranslated */
 static void test_engine_code_change(void **st)
 {
@@ -651,6 +810,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_engine_sse, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_engine_x87, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_engine_cmpxchg16b, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_cmpxchg16b_atomic, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_cmpxchg8b, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_locked_rmw, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_engine_code_change, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_engine_remap, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_engine_prot32, setup, teardown),

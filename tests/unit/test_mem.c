@@ -93,7 +93,7 @@ static void test_e820_256m(void **st)
 	const struct e820_entry want[] = {
 		{ 0, 0x9FC00, E820_TYPE_RAM },
 		{ 0x9FC00, 0x400, E820_TYPE_RESERVED },
-		{ 0xF0000, 0x10000, E820_TYPE_RESERVED },
+		{ 0xE0000, 0x20000, E820_TYPE_RESERVED }, /* ACPI/MP tables, pseudo-BIOS */
 		{ 0x100000, (256 << 20) - 0x100000, E820_TYPE_RAM },
 	};
 	for (unsigned i = 0; i < 4; i++) {

@@ -47,6 +47,7 @@ static void test_fields_256m(void **state)
 		.cmd_line_ptr = 0x20000,
 		.ramdisk_image = 0xFE00000,
 		.ramdisk_size = 0x123456,
+		.acpi_rsdp_addr = 0xE0000,
 	};
 	static struct boot_params bp;
 	assert_int_equal(zeropage_fill(&bp, "k", img, n, &map, &a), 0);
@@ -64,8 +65,9 @@ static void test_fields_256m(void **state)
 	assert_int_equal(bz_r32(zp, 0x260), 0x200000);  /* init_size */
 	/* fresh page: the file's boot-sector junk is not there */
 	for (size_t i = 0; i < 0x1E8; i++)
-		if (i < 0x0C0 || i >= 0x0CC) /* ext_ fields are ours */
+		if ((i < 0x0C0 || i >= 0x0CC) && (i < 0x070 || i >= 0x078)) /* ours */
 			assert_int_equal(zp[i], 0);
+	assert_int_equal(bz_r64(zp, 0x070), 0xE0000);   /* acpi_rsdp_addr (2.14+) */
 	for (size_t i = 0x26C; i < 0x2D0; i++)
 		assert_int_equal(zp[i], 0);
 
@@ -86,7 +88,7 @@ static void test_fields_256m(void **state)
 	assert_int_equal(zp[0x1E8], 4);
 	check_e820(zp, 0, 0, 0x9FC00, 1);
 	check_e820(zp, 1, 0x9FC00, 0x400, 2);
-	check_e820(zp, 2, 0xF0000, 0x10000, 2);
+	check_e820(zp, 2, 0xE0000, 0x20000, 2); /* ACPI/MP tables, pseudo-BIOS */
 	check_e820(zp, 3, 0x100000, 0x10000000 - 0x100000, 1);
 	for (size_t i = 0x2D0 + 4 * 20; i < 4096; i++)
 		assert_int_equal(zp[i], 0);

@@ -52,7 +52,7 @@ extern char _bss_end[];
 static const struct { u64 addr, size; u32 type; } e820_expect[] = {
 	{ 0x0, 0x9FC00, 1 },
 	{ 0x9FC00, 0x400, 2 },
-	{ 0xF0000, 0x10000, 2 },
+	{ 0xE0000, 0x20000, 2 }, /* ACPI/MP tables, pseudo-BIOS */
 	{ 0x100000, RAM_SIZE - 0x100000, 1 },
 };
 #define E820_N 4
@@ -250,6 +250,15 @@ static void check_mbi2(u64 mbi)
 				CHECK_EQ(rd32(e + 20), 0);
 			}
 			break;
+		case 14: /* ACPI old RSDP: the 20-byte ACPI 1.0 part */
+		case 15: /* ACPI new RSDP: all 36 bytes (revision 2) */
+			CHECK_EQ(size, type == 14 ? 8 + 20 : 8 + 36);
+			CHECK(starts_with(str_at(t + 8), "RSD PTR "));
+			CHECK_EQ(rd8(t + 8 + 15), 2); /* revision */
+			/* the copy is nobios's RSDP at 0xE0000, byte for byte */
+			for (u32 i = 0; i + 8 < size && i < 36; i++)
+				CHECK_EQ(rd8(t + 8 + i), rd8(0xE0000 + i));
+			break;
 		default:
 			puts_("unexpected mbi2 tag ");
 			putdec(type);
@@ -265,6 +274,8 @@ static void check_mbi2(u64 mbi)
 	CHECK_EQ(seen[2], 1);
 	CHECK_EQ(seen[4], 1);
 	CHECK_EQ(seen[6], 1);
+	CHECK_EQ(seen[14], 1);
+	CHECK_EQ(seen[15], 1);
 	CHECK_EQ(mods_seen, mods == 1 ? 2 : 0);
 }
 #endif
@@ -278,7 +289,8 @@ static void check_start_info(u64 si)
 	CHECK_EQ(rd32(si + 8), 0);      /* flags */
 	CHECK_EQ(rd32(si + 52), 0);     /* reserved */
 	u64 rsdp = rd64(si + 32);
-	CHECK(rsdp == 0 || starts_with(str_at(rsdp), "RSD PTR "));
+	CHECK_EQ(rsdp, 0xE0000); /* nobios's RSDP (mem/layout.h LAYOUT_BOOT_TABLES) */
+	CHECK(starts_with(str_at(rsdp), "RSD PTR "));
 	u64 cl = rd64(si + 24);
 	CHECK(cl != 0);
 	int mods = cl ? check_cmdline(str_at(cl)) : 0;

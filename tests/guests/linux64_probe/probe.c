@@ -63,7 +63,7 @@ static void check_zero_page(int mode32)
 	CHECK_EQ(rd8(zp + 0x1E8), 4);
 	check_e820(0, 0, 0x9FC00, 1);
 	check_e820(1, 0x9FC00, 0x400, 2);
-	check_e820(2, 0xF0000, 0x10000, 2);
+	check_e820(2, 0xE0000, 0x20000, 2); /* ACPI/MP tables, pseudo-BIOS */
 	check_e820(3, 0x100000, RAM_TOP - 0x100000, 1);
 	/* the command line, exactly */
 	u64 cmd = rd32(zp + 0x228) | (u64)rd32(zp + 0x0C8) << 32;
