@@ -467,6 +467,12 @@ static int vmlinux_get(struct boot_ctx *ctx, const struct bzimage *b, enum decom
 	 * claims more (hostile, or the random last bytes of a truncated file)
 	 * does not presize the buffer. */
 	size_t limit = bzimage_decompress_limit(ctx);
+	/* The size trailer must be right anyway (checked below): saying so
+	 * now spares decompressing up to the limit first. */
+	if (trailer > limit && limit < BZIMAGE_DECOMPRESS_LIMIT)
+		return nb_err("%s: the kernel decompresses to %u bytes (the payload's size trailer), "
+			      "more than the %llu MiB of guest RAM; give it more memory with -m",
+			      b->path, trailer, (unsigned long long)(ctx->mem->size >> 20));
 	char what[512];
 	snprintf(what, sizeof(what), "%s: payload", b->path);
 	if (decompress_buffer(what, b->payload, b->payload_size, limit,

@@ -9,6 +9,7 @@ tests/boot/hostile.sh (issue 14), written from scratch each run:
   osv-escape.img OSv disk whose command line carries terminal escapes
   initrd0.bzImage  the demo bzImage with initrd_addr_max = 0
   bomb.bzImage   the demo bzImage with a gzip payload of 512 MiB of zeros
+  bomb-liar.bzImage  the same with a size trailer that claims 4 MiB
 """
 import gzip
 import os
@@ -103,3 +104,7 @@ pl += c.flush()
 pl += struct.pack("<I", (512 << 20) & 0xFFFFFFFF)
 struct.pack_into("<II", bz, 0x248, len(bz) - setup, len(pl))
 write("bomb.bzImage", bytes(bz) + bytes(pl))
+# the same payload with a trailer that lies (4 MiB): only the decompression
+# limit itself stops it
+struct.pack_into("<I", pl, len(pl) - 4, 4 << 20)
+write("bomb-liar.bzImage", bytes(bz) + bytes(pl))
