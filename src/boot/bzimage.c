@@ -467,17 +467,21 @@ static int vmlinux_get(struct boot_ctx *ctx, const struct bzimage *b, enum decom
 	 * claims more (hostile, or the random last bytes of a truncated file)
 	 * does not presize the buffer. */
 	size_t limit = bzimage_decompress_limit(ctx);
-	/* The size trailer must be right anyway (checked below): saying so
-	 * now spares decompressing up to the limit first. */
-	if (trailer > limit && limit < BZIMAGE_DECOMPRESS_LIMIT)
-		return nb_err("%s: the kernel decompresses to %u bytes (the payload's size trailer), "
-			      "more than the %llu MiB of guest RAM; give it more memory with -m",
-			      b->path, trailer, (unsigned long long)(ctx->mem->size >> 20));
 	char what[512];
 	snprintf(what, sizeof(what), "%s: payload", b->path);
 	if (decompress_buffer(what, b->payload, b->payload_size, limit,
-			      trailer <= limit ? trailer : 0, &v->owned, &v->size, &v->ms) < 0)
+			      trailer <= limit ? trailer : 0, &v->owned, &v->size, &v->ms) < 0) {
+		/* Stopped at guest RAM by a kernel whose size trailer says it is
+		 * that large: a real kernel, too big for this -m. */
+		if (limit < BZIMAGE_DECOMPRESS_LIMIT && trailer > limit &&
+		    strstr(nb_errmsg(), "decompressed data exceeds")) {
+			char msg[1024];
+			snprintf(msg, sizeof(msg), "%s", nb_errmsg());
+			return nb_err("%s; the kernel says it decompresses to %u bytes: give it more "
+				      "memory with -m", msg, trailer);
+		}
 		return -1;
+	}
 	v->data = v->owned;
 	if (ctx->log)
 		fprintf(ctx->log, "nobios: %s: %s payload of %zu bytes decompressed to %zu bytes "
