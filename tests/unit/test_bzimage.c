@@ -716,7 +716,7 @@ static void test_hostile_headers(void **state)
 		rig_init(&r, img, n, RAM);
 		rig_initrd(&r, "x", 1);
 		assert_int_equal(rig_load(&r, protos[p]), -1);
-		assert_null(strstr(nb_errmsg(), "-m"));
+		assert_null(strstr(nb_errmsg(), "with -m"));
 		rig_free(&r);
 	}
 	free(img);
