@@ -89,8 +89,8 @@ static void test_run(void **state)
 	assert_int_equal(a.cfg.boot.nmodules, 1);
 	assert_string_equal(a.cfg.boot.modules[0].path, "m1");
 	assert_string_equal(a.cfg.boot.modules[0].cmdline, "arg one");
-	assert_string_equal(a.cfg.boot.disk.path, "d.img");
-	assert_true(a.cfg.boot.disk.snapshot);
+	assert_string_equal(a.cfg.boot.disks[0].path, "d.img");
+	assert_true(a.cfg.boot.disks[0].snapshot);
 	assert_true(a.cfg.timeline && a.cfg.timeline_json);
 	assert_false(a.cfg.sandbox);
 	freeall(st);
