@@ -7,7 +7,7 @@
 # the devices to both; QEMU with its default writeback cache, as nobios reads
 # through the host's page cache).  Run it in the SVM test host, where KVM works:
 #   tests/svm/run --timeout 3600 -- bash bench/virtio.sh 3
-# Needs the corpus and tests/boot/virtio_modules.sh's modules.  Interleaved
+# Needs the corpus and scripts/virtio_modules.sh's modules.  Interleaved
 # runs, medians; TCG is slow and the machine shared: compare ratios.
 set -u
 cd "$(dirname "$0")/.."
@@ -36,6 +36,8 @@ up() { $B cut -d' ' -f1 /proc/uptime; }
 echo 3 > /proc/sys/vm/drop_caches
 t0=$(up); $B dd if=/dev/vda of=/dev/null bs=1M 2>/dev/null; t1=$(up)
 $B echo "BENCH seq1M $t0 $t1"
+# reads completed and sectors read (Documentation/block/stat.rst): the mean request size
+$B echo "BENCH stat $($B cat /sys/block/vda/stat) ra=$($B cat /sys/block/vda/queue/read_ahead_kb) max_kb=$($B cat /sys/block/vda/queue/max_sectors_kb) segs=$($B cat /sys/block/vda/queue/max_segments) segsz=$($B cat /sys/block/vda/queue/max_segment_size)"
 t0=$(up); $B dd if=/dev/vda of=/dev/null bs=4k count=8192 iflag=direct 2>/dev/null; t1=$(up)
 $B echo "BENCH direct4K $t0 $t1"
 $B poweroff -f
@@ -58,7 +60,9 @@ for r in $(seq 1 "$RUNS"); do
 	for who in nobios qemu; do
 		out=$(run_$who)
 		s1=$(printf '%s\n' "$out" | rate seq1M); s4=$(printf '%s\n' "$out" | rate direct4K)
-		echo "run $r $who: seq 1M: ${s1:-?} s for 256 MiB; 4K direct: ${s4:-?} s for 8192 reads"
+		st=$(printf '%s\n' "$out" | awk '$1 == "BENCH" && $2 == "stat" {
+			printf "%d reads, %.0f KiB each (%s %s %s %s)", $3, $5 / 2 / ($3 ? $3 : 1), $18, $19, $20, $21; exit }')
+		echo "run $r $who: seq 1M: ${s1:-?} s for 256 MiB; 4K direct: ${s4:-?} s for 8192 reads; $st"
 		[ -z "$s1" ] && printf '%s\n' "$out" | tail -5
 		res[$who-seq]="${res[$who-seq]:-} ${s1:-}"
 		res[$who-4k]="${res[$who-4k]:-} ${s4:-}"

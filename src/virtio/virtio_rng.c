@@ -20,7 +20,8 @@
 #include "util/sandbox.h"
 #include "virtio/virtio.h"
 
-SANDBOX_NEEDS(virtio_rng_needs, "virtio-rng (src/virtio/virtio_rng.c)", 0, SB_ALLOW(getrandom));
+SANDBOX_NEEDS(virtio_rng_needs, "virtio-rng (src/virtio/virtio_rng.c)", SANDBOX_F_VIRTIO_RNG,
+	      SB_ALLOW(getrandom));
 
 #define RNG_MAX_REQUEST (64u << 10)
 

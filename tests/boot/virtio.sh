@@ -7,7 +7,7 @@
 # only (no rw), the guest's writes fail.  hvc0 (--virtio-console) reaches
 # stdout, /dev/hwrng (--virtio-rng) gives bytes.  A second disk is vdb.
 # The initramfs is the corpus's busybox with an /init of ours and the six
-# virtio modules of the same kernel package (tests/boot/virtio_modules.sh).
+# virtio modules of the same kernel package (scripts/virtio_modules.sh).
 . "$(dirname "$0")/lib.sh"
 ALL="virtio-blk-rw virtio-blk-rw-hostread virtio-blk-snapshot virtio-blk-ro virtio-console
      virtio-rng virtio-vdb"
@@ -18,7 +18,7 @@ KERNEL=$CORPUS/linux/vmlinuz-cloud-amd64
 KO=${VIRTIO_KO:-$BUILD/virtio-ko}
 if ! ls "$KO"/virtio_blk.ko >/dev/null 2>&1; then
 	for n in $ALL; do
-		t_skip "$n" "no virtio modules in $KO (run tests/boot/virtio_modules.sh on the build machine)"
+		t_skip "$n" "no virtio modules in $KO (run scripts/virtio_modules.sh on the build machine)"
 	done
 	exit 0
 fi
