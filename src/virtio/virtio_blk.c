@@ -3,10 +3,10 @@
  * opened once by the machine.
  *
  * Requests are served synchronously in the notifying vCPU's thread, straight
- * between the image and the guest's buffers (pread/pwrite into the host
- * mapping of guest RAM, every buffer checked by the virtqueue walker): no
- * bounce buffer and no I/O thread, which keeps the device simple and the
- * latency that of one system call.
+ * between the image and the guest's buffers (one preadv/pwritev over the
+ * host mapping of the request's guest buffers, every one checked by the
+ * virtqueue walker): no bounce buffer and no I/O thread, which keeps the
+ * device simple and the latency that of one system call.
  *
  * Offered: VIRTIO_BLK_F_SIZE_MAX, SEG_MAX, BLK_SIZE, FLUSH (fdatasync: writes
  * are durable once the guest's flush completes), DISCARD and WRITE_ZEROES on
@@ -19,6 +19,7 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/uio.h>
 
 #include "block/disk_image.h"
 #include "boot/boot.h"
@@ -124,6 +125,8 @@ static uint8_t blk_rw(struct vblk *b, struct virtq_chain *c, bool write, uint64_
 	uint64_t off = sector * VIRTIO_BLK_SECTOR, done = 0;
 	unsigned first = write ? 0 : c->nout, end = write ? c->nout : c->nout + c->nin;
 	uint64_t skip = write ? VIRTIO_BLK_HDR_LEN : 0;
+	struct iovec iov[VIRTQ_NUM_MAX];
+	int niov = 0;
 	for (unsigned i = first; i < end && done < len; i++) {
 		uint64_t gpa = c->seg[i].gpa, n = c->seg[i].len;
 		if (skip) {
@@ -139,12 +142,14 @@ static uint8_t blk_rw(struct vblk *b, struct virtq_chain *c, bool write, uint64_
 		void *p = mem_ptr(m, gpa, n); /* inside RAM: checked by the walker */
 		if (!p)
 			return VIRTIO_BLK_S_IOERR;
-		int r = write ? disk_image_write(b->img, off + done, p, (size_t)n)
-			      : disk_image_read(b->img, off + done, p, (size_t)n);
-		if (r < 0)
-			return io_error(b, r);
+		iov[niov++] = (struct iovec){ p, (size_t)n };
 		done += n;
 	}
+	/* one system call for the whole request, whatever its buffers */
+	int r = write ? disk_image_writev(b->img, off, iov, niov)
+		      : disk_image_readv(b->img, off, iov, niov);
+	if (r < 0)
+		return io_error(b, r);
 	if (!write)
 		*written = (uint32_t)done;
 	return VIRTIO_BLK_S_OK;
