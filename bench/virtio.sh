@@ -61,7 +61,8 @@ for r in $(seq 1 "$RUNS"); do
 		out=$(run_$who)
 		s1=$(printf '%s\n' "$out" | rate seq1M); s4=$(printf '%s\n' "$out" | rate direct4K)
 		st=$(printf '%s\n' "$out" | awk '$1 == "BENCH" && $2 == "stat" {
-			printf "%d reads, %.0f KiB each (%s %s %s %s)", $3, $5 / 2 / ($3 ? $3 : 1), $18, $19, $20, $21; exit }')
+			q = $0; sub(/.* ra=/, "ra=", q)
+			printf "%d reads, %.0f KiB each (%s)", $3, $5 / 2 / ($3 ? $3 : 1), q; exit }')
 		echo "run $r $who: seq 1M: ${s1:-?} s for 256 MiB; 4K direct: ${s4:-?} s for 8192 reads; $st"
 		[ -z "$s1" ] && printf '%s\n' "$out" | tail -5
 		res[$who-seq]="${res[$who-seq]:-} ${s1:-}"
