@@ -9,6 +9,14 @@
 #include "boot/acpi.h" /* acpi_checksum(): the same byte sum */
 #include "util/err.h"
 
+/* The MP spec's signatures and IDs are fixed-width byte fields, space-padded
+ * and without a NUL: exactly n bytes of s (whose literal is that long). */
+static void put_id(uint8_t *dst, const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		dst[i] = (uint8_t)s[i];
+}
+
 static void le16(uint8_t *p, uint16_t v)
 {
 	p[0] = (uint8_t)v;
@@ -85,11 +93,11 @@ size_t mptable_build_config(uint8_t *t, size_t cap, const struct platform *p)
 	if (cap < len || len > 0xFFFF)
 		return 0;
 	memset(t, 0, len);
-	memcpy(t, MP_CONFIG_SIGNATURE, 4);
+	put_id(t, MP_CONFIG_SIGNATURE, 4);
 	le16(t + MP_CONFIG_BASE_LENGTH, (uint16_t)len);
 	t[MP_CONFIG_SPEC_REV] = MP_SPEC_REV_1_4;
-	memcpy(t + MP_CONFIG_OEM_ID, MP_OEM_ID, 8);
-	memcpy(t + MP_CONFIG_PRODUCT_ID, MP_PRODUCT_ID, 12);
+	put_id(t + MP_CONFIG_OEM_ID, MP_OEM_ID, 8);
+	put_id(t + MP_CONFIG_PRODUCT_ID, MP_PRODUCT_ID, 12);
 	le16(t + MP_CONFIG_ENTRY_COUNT, (uint16_t)count);
 	le32(t + MP_CONFIG_LAPIC_ADDR, (uint32_t)p->lapic_base);
 	/* No OEM table, no extended table: their pointers, lengths and
@@ -108,7 +116,7 @@ size_t mptable_build_config(uint8_t *t, size_t cap, const struct platform *p)
 	/* Bus entry (4.3.2). */
 	e[0] = MP_ENTRY_BUS;
 	e[1] = MP_BUS_ID_ISA;
-	memcpy(e + 2, MP_BUS_ISA, 6);
+	put_id(e + 2, MP_BUS_ISA, 6);
 	e += MP_ENTRY_LENGTH;
 	/* I/O APIC entry (4.3.3). */
 	e[0] = MP_ENTRY_IOAPIC;
@@ -149,7 +157,7 @@ int mptable_build(struct guest_mem *m, struct platform *p, uint64_t fp_gpa, uint
 		return -1;
 	uint8_t f[MP_FLOATING_LENGTH];
 	memset(f, 0, sizeof(f));
-	memcpy(f, MP_FLOATING_SIGNATURE, 4);
+	put_id(f, MP_FLOATING_SIGNATURE, 4);
 	le32(f + MP_FLOATING_PHYSPTR, (uint32_t)cfg_gpa);
 	f[MP_FLOATING_LEN] = 1;
 	f[MP_FLOATING_SPEC_REV] = MP_SPEC_REV_1_4;

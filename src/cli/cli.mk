@@ -14,5 +14,6 @@ $(BUILD)/gen/git_describe.h: FORCE
 	if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv $@.tmp $@; fi
 $(BUILD)/src/cli/version.o: $(BUILD)/gen/git_describe.h
 $(BUILD)/src/cli/version.o: CFLAGS += -I$(BUILD)/gen
+$(BUILD)/lint/src/cli/version.ok: CFLAGS += -I$(BUILD)/gen
 .PHONY: FORCE
 FORCE:

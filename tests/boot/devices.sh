@@ -35,11 +35,31 @@ run_nobios 120 run "$PROBE" -m 64M --cmdline "action=exit-21"
 check devices-debug-exit eval '[ "$RC" = 43 ]'
 
 # COM1 input from a pipe: polled (earlyprintk-style) and through IRQ 4 and
-# the 8259 with THRE-interrupt output (Linux 8250-style).  The input comes
-# late on purpose so the guest is idle in hlt when it arrives.
-OUT=$( (sleep 0.5; printf 'hi\033q') | timeout -k 5 60 "$NOBIOS" run "$PROBE" --cmdline action=echo 2>&1); RC=$?
+# the 8259 with THRE-interrupt output (Linux 8250-style).  The input is sent
+# once the guest says it is ready (it clears the FIFOs first: input sent
+# earlier is rightly lost, which a fixed delay made flaky under QEMU's TCG),
+# and arrives while the guest is idle in hlt.
+uart_input() { # ACTION READY-LINE INPUT: sets OUT and RC
+	local dir; dir=$(mktemp -d)
+	mkfifo "$dir/in"
+	timeout -k 5 60 "$NOBIOS" run "$PROBE" --cmdline "action=$1" < "$dir/in" > "$dir/out" 2>&1 &
+	local pid=$! i
+	exec 7> "$dir/in"
+	for i in $(seq 1 400); do
+		grep -q "$2" "$dir/out" 2>/dev/null && break
+		kill -0 $pid 2>/dev/null || break
+		sleep 0.1
+	done
+	sleep 0.2
+	printf "$3" >&7
+	exec 7>&-
+	wait $pid; RC=$?
+	OUT=$(cat "$dir/out")
+	rm -rf "$dir"
+}
+uart_input echo ECHO-READY 'hi\033q'
 check devices-uart-input-polled eval '[ "$RC" = 1 ] && has "got 0x68" && has "got 0x69" && has "got 0x1b"'
-OUT=$( (sleep 0.5; printf 'hello\003q') | timeout -k 5 60 "$NOBIOS" run "$PROBE" --cmdline action=irq-echo 2>&1); RC=$?
+uart_input irq-echo IRQ-READY 'hello\003q'
 check devices-uart-input-irq eval '[ "$RC" = 1 ] && has "IRQ-TX-OK" && has "IRQ-RX: hello<0x3>"'
 
 # A terminal on stdin: raw while the guest runs (Ctrl-C goes to the guest),

@@ -167,7 +167,7 @@ FI=$BUILD/tests/fault_inject.so
 if need_kvm disk-flush-error-at-exit; then
 	if [ -f "$FI" ]; then
 		cp "$HD" "$TMP/sync.img"
-		OUT=$(LD_PRELOAD=$PWD/$FI NOBIOS_FI_FDATASYNC=1 timeout -k 5 60 "$NOBIOS" \
+		OUT=$(ASAN_OPTIONS=verify_asan_link_order=0 LD_PRELOAD=$PWD/$FI NOBIOS_FI_FDATASYNC=1 timeout -k 5 60 "$NOBIOS" \
 			--disk "$TMP/sync.img,rw" </dev/null 2>"$TMP/err"); RC=$?
 		ERR=$(cat "$TMP/err")
 		check disk-flush-error-at-exit eval '[ "$RC" = 10 ] && has "PROBE-PASS" &&
@@ -183,11 +183,11 @@ fi
 # comes first; --timeout keeps a run that misses the error short.
 if [ -f "$FI" ] && [ -f "$CORPUS/SHA256SUMS" ]; then
 	cp "$CORPUS/linux/vmlinux-cloud-amd64.elf" "$TMP/vmlinux"
-	OUT=$(LD_PRELOAD=$PWD/$FI NOBIOS_FI_SHRINK="$TMP/vmlinux:1048576" timeout -k 5 60 \
+	OUT=$(ASAN_OPTIONS=verify_asan_link_order=0 LD_PRELOAD=$PWD/$FI NOBIOS_FI_SHRINK="$TMP/vmlinux:1048576" timeout -k 5 60 \
 		"$NOBIOS" run "$TMP/vmlinux" --timeout 2 </dev/null 2>&1); RC=$?
 	check disk-kernel-shrinks-while-read eval '[ "$RC" = 2 ] && has "$TMP/vmlinux: changed size while being read (53243444 bytes when opened, it ended at 1048576)"'
 	cp "$CORPUS/linux/initramfs-corpus.cpio.gz" "$TMP/initrd"
-	OUT=$(LD_PRELOAD=$PWD/$FI NOBIOS_FI_SHRINK="$TMP/initrd:100000" timeout -k 5 60 \
+	OUT=$(ASAN_OPTIONS=verify_asan_link_order=0 LD_PRELOAD=$PWD/$FI NOBIOS_FI_SHRINK="$TMP/initrd:100000" timeout -k 5 60 \
 		"$NOBIOS" run "$CORPUS/linux/vmlinuz-cloud-amd64" --initrd "$TMP/initrd" --timeout 2 </dev/null 2>&1); RC=$?
 	check disk-initrd-shrinks-while-read eval '[ "$RC" = 2 ] && has "$TMP/initrd: changed size while being read"'
 else

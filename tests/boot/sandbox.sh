@@ -19,7 +19,7 @@ need_kvm sandbox-demo-boots sandbox-refuses-execve sandbox-refuses-openat \
 
 run_nobios 30 run "$DEMO" --cmdline "sandboxed" -v
 check sandbox-demo-boots eval '[ "$RC" = 0 ] && has "nobios: sandbox: in force" &&
-	has "command line: \"sandboxed\"" && has "Demo done"'
+	has "command line: \"console=ttyS0 " && has " sandboxed\"" && has "Demo done"'
 
 OUT=$(NOBIOS_SANDBOX_SELFTEST=execve timeout -k 5 30 "$NOBIOS" run "$DEMO" </dev/null 2>&1); RC=$?
 check sandbox-refuses-execve eval '[ "$RC" = 6 ] && has "nobios: sandbox: refused system call 59 (execve)" &&

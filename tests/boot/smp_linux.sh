@@ -5,7 +5,8 @@
 #                     up 4 CPUs, the initramfs counts cpus=4, and its
 #                     `reboot -f` ends nobios with status 0 (-v: through the
 #                     reset vector's RESET_REG write, the BIOS method Linux
-#                     uses on a hardware-reduced ACPI platform).
+#                     uses on a hardware-reduced ACPI platform; so without
+#                     nobios's default reboot=k).
 #   linux-poweroff    --cpus 4 with an initramfs of our own (the corpus's
 #                     busybox, our /init): `nproc` says 4, then `poweroff -f`
 #                     ends nobios with status 0 through the FADT's
@@ -30,7 +31,7 @@ timed() { # NAME ARGS...
 
 if runs_here linux-smp-cpus4; then
 	timed linux-smp-cpus4 run "$KERNEL" --initrd "$CORPUS/linux/initramfs-corpus.cpio.gz" \
-		--cmdline "console=ttyS0 panic=-1" -m 512M --cpus 4 -v
+		--cmdline "console=ttyS0 panic=-1" --no-default-cmdline -m 512M --cpus 4 -v
 	check linux-smp-cpus4 eval '[ "$RC" = 0 ] && has "CORPUS-LINUX-OK" &&
 		has "CORPUS: cpus=4 MemTotal" && has "ACPI: RSDP 0x00000000000E0000" &&
 		has "ACPI: Using ACPI (MADT) for SMP configuration information" &&
