@@ -78,12 +78,20 @@ $(CORPUS)/SHA256SUMS:
 # tests again inside the SVM test host (tests/svm/run), then one summary.
 check: all unit fuzz-build
 	@$(MAKE) --no-print-directory corpus || echo "WARNING: corpus build failed: corpus tests will be SKIPPED"
+	@$(MAKE) --no-print-directory virtio-modules || echo "WARNING: no virtio modules: tests/boot/virtio.sh will be SKIPPED"
 	@BUILD=$(BUILD) CORPUS=$(CORPUS) tests/run.sh
 
 # Only the boot tests, only in the SVM test host.
 check-svm: all
 	@$(MAKE) --no-print-directory corpus || echo "WARNING: corpus build failed: corpus tests will be SKIPPED"
+	@$(MAKE) --no-print-directory virtio-modules || echo "WARNING: no virtio modules: tests/boot/virtio.sh will be SKIPPED"
 	@BUILD=$(BUILD) CORPUS=$(CORPUS) tests/run.sh svm
+
+# The virtio modules of the corpus's kernel, for tests/boot/virtio.sh (the
+# corpus keeps the kernel image only; scripts/virtio_modules.sh).
+virtio-modules: $(BUILD)/virtio-ko/KERNEL
+$(BUILD)/virtio-ko/KERNEL: $(CORPUS)/SHA256SUMS scripts/virtio_modules.sh
+	BUILD=$(BUILD) CORPUS=$(CORPUS) scripts/virtio_modules.sh
 
 check-asan:
 	$(MAKE) SAN=1 check

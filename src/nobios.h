@@ -51,6 +51,8 @@ struct machine_config {
 	 * default, --no-sandbox turns it off.  It covers the whole process:
 	 * an embedder that must keep its own system calls sets it false. */
 	bool sandbox;
+	bool virtio_rng;       /* --virtio-rng: a virtio-rng device (host getrandom) */
+	bool virtio_console;   /* --virtio-console: a virtio-console device (hvc0) on console_out */
 };
 
 /* Why machine_run returned. */

@@ -67,7 +67,9 @@ extern const uint32_t bios_image_size;
  * pwrite: read-only, read-write, or with a snapshot overlay). */
 struct bios_disk {
 	const char *path;
-	struct disk_image img;
+	struct disk_image *img; /* &own, or the machine's shared image (borrowed) */
+	struct disk_image own;
+	bool borrowed;          /* img is not ours to close */
 	uint64_t size;       /* bytes */
 	uint64_t sectors;    /* size / 512, rounded down */
 	bool present, writable, floppy;
@@ -82,6 +84,9 @@ struct bios_disk {
  * (missing, empty, directory, not writable with rw, locked by another
  * process, unusable floppy size) name the file; 0 or -1 with nb_err(). */
 int bios_disk_open(struct bios_disk *d, const char *path, bool rw, bool snapshot, bool floppy);
+/* The same for an image the machine already opened (the first --disk, which
+ * virtio-blk serves too): used, never closed, by the drive. */
+int bios_disk_attach(struct bios_disk *d, struct disk_image *img, const char *path, bool floppy);
 /* Use a caller's buffer as the disk (unit tests, `inspect`). */
 void bios_disk_init_buf(struct bios_disk *d, void *buf, uint64_t size, bool writable,
 			bool floppy);

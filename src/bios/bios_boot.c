@@ -44,17 +44,21 @@ struct bios *bios_setup(struct boot_ctx *ctx, const char *image)
 		b->e820 = ctx->e820; /* exactly the map the loader was given */
 	b->log = ctx->log;
 	b->wait_sleep = true;
-	const char *hd = cfg->disk.path;
-	bool rw = cfg->disk.rw, snapshot = cfg->disk.snapshot;
+	const char *hd = cfg->disks[0].path;
+	bool rw = cfg->disks[0].rw, snapshot = cfg->disks[0].snapshot;
 	if (!hd && !cfg->floppy.path && image) /* `--boot-protocol bios IMG` */
 		hd = image;
-	if (hd && bios_disk_open(&b->hd, hd, rw, snapshot, false) < 0)
+	if (hd && cfg->disks[0].img && hd == cfg->disks[0].path) {
+		if (bios_disk_attach(&b->hd, cfg->disks[0].img, hd, false) < 0)
+			goto fail;
+	} else if (hd && bios_disk_open(&b->hd, hd, rw, snapshot, false) < 0) {
 		goto fail;
+	}
 	if (cfg->floppy.path && bios_disk_open(&b->fd, cfg->floppy.path, cfg->floppy.rw,
 					       cfg->floppy.snapshot, true) < 0)
 		goto fail;
 	b->boot_drive = 0x80;
-	if (!b->hd.present || (same_path(image, cfg->floppy.path) && !cfg->disk.path))
+	if (!b->hd.present || (same_path(image, cfg->floppy.path) && !cfg->disks[0].path))
 		b->boot_drive = 0x00;
 	if (bios_install(b) < 0)
 		goto fail;
@@ -107,7 +111,7 @@ static int bios_load(struct boot_ctx *ctx, const struct boot_file *f)
 			"nobios: bios: drive %02Xh %s: %llu sectors, C/H/S %u/%u/%u, %s; trap port "
 			"0x%x\n",
 			d->drive, d->path, (unsigned long long)d->sectors, d->cyls, d->heads, d->spt,
-			!d->writable ? "read-only" : ctx->cfg->disk.snapshot ? "snapshot" : "read-write",
+			!d->writable ? "read-only" : ctx->cfg->disks[0].snapshot ? "snapshot" : "read-write",
 			BIOS_TRAP_PORT);
 	}
 	bios_set_active(b);

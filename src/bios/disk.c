@@ -39,7 +39,7 @@ static int floppy_geometry(struct bios_disk *d)
 static bool mbr_geometry(struct bios_disk *d, uint32_t *heads, uint32_t *spt)
 {
 	uint8_t mbr[SECTOR];
-	if (d->size < SECTOR || d->img.size < SECTOR || disk_image_read(&d->img, 0, mbr, SECTOR) < 0 ||
+	if (d->size < SECTOR || d->img->size < SECTOR || disk_image_read(d->img, 0, mbr, SECTOR) < 0 ||
 	    mbr[510] != 0x55 || mbr[511] != 0xAA)
 		return false;
 	uint32_t h = 0, s = 0;
@@ -93,8 +93,9 @@ int bios_disk_geometry(struct bios_disk *d)
 void bios_disk_init_buf(struct bios_disk *d, void *buf, uint64_t size, bool writable, bool floppy)
 {
 	memset(d, 0, sizeof(*d));
+	d->img = &d->own;
 	/* the image itself takes writes; d->writable is the drive's switch */
-	disk_image_init_mem(&d->img, "memory", buf, size, true);
+	disk_image_init_mem(d->img, "memory", buf, size, true);
 	d->size = size;
 	d->writable = writable;
 	d->floppy = floppy;
@@ -102,33 +103,51 @@ void bios_disk_init_buf(struct bios_disk *d, void *buf, uint64_t size, bool writ
 	d->present = true;
 }
 
-int bios_disk_open(struct bios_disk *d, const char *path, bool rw, bool snapshot, bool floppy)
+/* Size and geometry of an open image; closes it on failure unless borrowed. */
+static int disk_setup(struct bios_disk *d, const char *path, bool floppy)
 {
-	memset(d, 0, sizeof(*d));
-	d->path = path;
-	enum disk_mode mode = rw ? DISK_READ_WRITE : snapshot ? DISK_SNAPSHOT : DISK_READ_ONLY;
-	if (disk_image_open(&d->img, path, mode) < 0)
-		return -1;
-	d->size = disk_image_size(&d->img);
+	d->size = disk_image_size(d->img);
 	if (d->size < SECTOR) {
-		disk_image_close(&d->img);
+		bios_disk_close(d);
 		return nb_err("%s: too small (a disk image holds at least one 512-byte sector)", path);
 	}
 	d->floppy = floppy;
 	d->drive = floppy ? 0x00 : 0x80;
-	d->writable = !disk_image_read_only(&d->img);
+	d->writable = !disk_image_read_only(d->img);
 	d->present = true;
 	if (bios_disk_geometry(d) < 0) {
-		disk_image_close(&d->img);
-		d->present = false;
+		bios_disk_close(d);
 		return -1;
 	}
 	return 0;
 }
 
+int bios_disk_open(struct bios_disk *d, const char *path, bool rw, bool snapshot, bool floppy)
+{
+	memset(d, 0, sizeof(*d));
+	d->path = path;
+	d->img = &d->own;
+	enum disk_mode mode = rw ? DISK_READ_WRITE : snapshot ? DISK_SNAPSHOT : DISK_READ_ONLY;
+	if (disk_image_open(d->img, path, mode) < 0) {
+		d->img = NULL;
+		return -1;
+	}
+	return disk_setup(d, path, floppy);
+}
+
+int bios_disk_attach(struct bios_disk *d, struct disk_image *img, const char *path, bool floppy)
+{
+	memset(d, 0, sizeof(*d));
+	d->path = path;
+	d->img = img;
+	d->borrowed = true;
+	return disk_setup(d, path, floppy);
+}
+
 int bios_disk_close(struct bios_disk *d)
 {
-	int r = disk_image_close(&d->img);
+	/* a borrowed image is flushed and closed by its owner (the machine) */
+	int r = d->img && !d->borrowed ? disk_image_close(d->img) : 0;
 	d->present = false;
 	return r;
 }
@@ -159,7 +178,7 @@ static void disk_io_report(struct bios *b, struct bios_disk *d, bool write, uint
 	char msg[512];
 	snprintf(msg, sizeof(msg),
 		 "%s (the guest got INT 13h status %02Xh; further %s errors on drive %02Xh are "
-		 "not reported)", disk_image_errmsg(&d->img), st, write ? "write" : "read", d->drive);
+		 "not reported)", disk_image_errmsg(d->img), st, write ? "write" : "read", d->drive);
 	if (b->warn)
 		b->warn(b->warn_opaque, msg);
 	else if (b->log)
@@ -181,8 +200,8 @@ static uint8_t disk_xfer(struct bios *b, struct bios_disk *d, uint64_t lba, uint
 	if (!buf)
 		return BIOS_DISK_BAD_PARAM;
 	/* straight between the image and guest RAM, no bounce buffer */
-	int r = write ? disk_image_write(&d->img, lba * SECTOR, buf, (size_t)len)
-		      : disk_image_read(&d->img, lba * SECTOR, buf, (size_t)len);
+	int r = write ? disk_image_write(d->img, lba * SECTOR, buf, (size_t)len)
+		      : disk_image_read(d->img, lba * SECTOR, buf, (size_t)len);
 	if (r < 0) {
 		uint8_t st = disk_io_status(r, write);
 		disk_io_report(b, d, write, st);

@@ -389,9 +389,9 @@ int bios_boot_sector(struct bios *b, char *why, size_t whylen)
 		return -1;
 	}
 	uint8_t sec[SECTOR];
-	if (d->sectors == 0 || disk_image_read(&d->img, 0, sec, SECTOR) < 0) {
+	if (d->sectors == 0 || disk_image_read(d->img, 0, sec, SECTOR) < 0) {
 		snprintf(why, whylen, "%s: cannot read the boot sector: %s",
-			 d->path ? d->path : "boot drive", disk_image_errmsg(&d->img));
+			 d->path ? d->path : "boot drive", disk_image_errmsg(d->img));
 		return -1;
 	}
 	if (sec[510] != 0x55 || sec[511] != 0xAA) {

@@ -103,6 +103,13 @@ int disk_image_close(struct disk_image *d);
  *   other    the host's error (-EIO, -ENOSPC, -EDQUOT, ...) */
 int disk_image_read(struct disk_image *d, uint64_t off, void *buf, size_t len);
 int disk_image_write(struct disk_image *d, uint64_t off, const void *buf, size_t len);
+/* The same for a list of buffers, read or written one after the other from
+ * off (one preadv/pwritev where the image is a plain file).  At most
+ * DISK_IOV_MAX buffers. */
+#define DISK_IOV_MAX 1024
+struct iovec;
+int disk_image_readv(struct disk_image *d, uint64_t off, const struct iovec *iov, int n);
+int disk_image_writev(struct disk_image *d, uint64_t off, const struct iovec *iov, int n);
 /* Make the range read as zeros (allocating or not, as the file system
  * does it best). */
 int disk_image_write_zeroes(struct disk_image *d, uint64_t off, uint64_t len);

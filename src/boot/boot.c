@@ -348,7 +348,7 @@ int boot_load(struct boot_ctx *ctx)
 	}
 	const char *path = cfg->kernel;
 	if (!path)
-		path = cfg->disk.path ? cfg->disk.path : cfg->floppy.path;
+		path = cfg->disks[0].path ? cfg->disks[0].path : cfg->floppy.path;
 	if (!path)
 		return nb_err("no kernel or disk image given");
 

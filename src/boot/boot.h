@@ -77,11 +77,21 @@ struct boot_module {
 	const char *cmdline; /* may be NULL */
 };
 
+struct disk_image;
+
 struct boot_disk {
 	const char *path;
 	bool rw;       /* writes go to the file */
 	bool snapshot; /* writes go to an in-memory overlay */
+	/* Opened once by the machine for every device that serves it (the
+	 * first disk is both virtio-blk vda and the pseudo-BIOS's drive 0x80:
+	 * one open file, one lock); NULL where the caller opens it itself. */
+	struct disk_image *img;
 };
+
+/* --disk is repeatable: vda, vdb, ... (virtio-blk devices, each with its own
+ * window and interrupt line, within PLATFORM_MAX_VIRTIO with the others). */
+#define BOOT_MAX_DISKS 8
 
 /* What the user asked for. */
 struct boot_config {
@@ -92,7 +102,8 @@ struct boot_config {
 	unsigned nmodules;
 	const char *entry_symbol; /* --entry-symbol */
 	const char *protocol;     /* --boot-protocol NAME or NULL = detect */
-	struct boot_disk disk;    /* --disk */
+	struct boot_disk disks[BOOT_MAX_DISKS]; /* --disk, in order; disks[0] is drive 0x80 */
+	unsigned ndisks;
 	struct boot_disk floppy;  /* --floppy */
 	const char *cache_dir;    /* host-decompression cache or NULL */
 	bool verbose;

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "boot/boot.h"
+#include "boot/platform.h"
 #include "mem/layout.h"
 #include "util/err.h"
 
@@ -148,6 +149,50 @@ int linux_cmdline_build(const char *user, bool defaults, bool verbose, size_t ma
 	return (int)added;
 }
 
+int linux_cmdline_value_is(const char *cmdline, const char *name, const char *value)
+{
+	const char *n;
+	size_t nl, want = strlen(name), vl = strlen(value);
+	bool val;
+	for (const char *p = cmdline ? cmdline : ""; ;) {
+		const char *end = next_param(p, &n, &nl, &val);
+		if (!end)
+			return 0;
+		if (!val && nl == 2 && n[0] == '-' && n[1] == '-')
+			return 0;
+		const char *v = n + nl + 1;
+		/* the kernel's last occurrence wins; any one is enough here */
+		if (val && name_eq(n, nl, name, want) && (size_t)(end - v) >= vl &&
+		    strncmp(v, value, vl) == 0 && (size_t)(end - v) == vl)
+			return 1;
+		p = end;
+	}
+}
+
+int linux_cmdline_virtio(const char *cmdline, const struct platform *p, size_t max, char *out)
+{
+	/* Linux finds virtio-mmio devices in the DSDT (LNRO0005); the command
+	 * line form is for kernels without ACPI tables to read (acpi=off), and
+	 * would probe every device a second time (-EBUSY) beside the DSDT. */
+	size_t len = strlen(cmdline);
+	if (!p || !p->nvirtio || !linux_cmdline_value_is(cmdline, "acpi", "off"))
+		return 0;
+	char add[PLATFORM_MAX_VIRTIO * 48] = "";
+	size_t at = 0;
+	for (unsigned i = 0; i < p->nvirtio && i < PLATFORM_MAX_VIRTIO; i++)
+		at += (size_t)snprintf(add + at, sizeof(add) - at, "%svirtio_mmio.device=%uK@0x%llx:%u",
+				       at ? " " : "", p->virtio[i].size >> 10,
+				       (unsigned long long)p->virtio[i].base, p->virtio[i].gsi);
+	if (len + at + 2 > max)
+		return 0; /* no room: the user's line is never shortened */
+	memmove(out + at + 1, cmdline, len + 1);
+	memcpy(out, add, at);
+	out[at] = ' ';
+	if (!len)
+		out[at] = 0;
+	return 1;
+}
+
 int boot_linux_cmdline(struct boot_ctx *ctx, size_t max, char **out)
 {
 	const struct boot_config *cfg = ctx->cfg;
@@ -163,6 +208,8 @@ int boot_linux_cmdline(struct boot_ctx *ctx, size_t max, char **out)
 		return -1;
 	}
 	ctx->linux_panic_flag = (added & LINUX_CMDLINE_REBOOT) != 0;
+	if (cfg->linux_cmdline_defaults && linux_cmdline_virtio(s, ctx->plat, max, s) && ctx->log)
+		fprintf(ctx->log, "nobios: acpi=off: virtio-mmio devices on the command line\n");
 	if (ctx->log) {
 		fprintf(ctx->log, "nobios: Linux command line (%zu of at most %zu bytes): \"%s\"\n",
 			strlen(s), max - 1, s);

@@ -69,4 +69,13 @@ int linux_cmdline_has(const char *cmdline, const char *name);
  * malloc()ed (free it); 0, or -1 with nb_err(). */
 int boot_linux_cmdline(struct boot_ctx *ctx, size_t max, char **out);
 
+/* 1 if the line sets parameter name to exactly value (acpi=off). */
+int linux_cmdline_value_is(const char *cmdline, const char *name, const char *value);
+/* With acpi=off on the line (a guest that will not read the DSDT), put one
+ * virtio_mmio.device=SIZE@BASE:GSI per device of p in front of the line in
+ * out (which may be cmdline itself; room for max bytes with the NUL).
+ * Returns 1 if added, 0 if not needed or no room. */
+struct platform;
+int linux_cmdline_virtio(const char *cmdline, const struct platform *p, size_t max, char *out);
+
 #endif

@@ -86,7 +86,7 @@ enum opt_id {
 	O_KERNEL, O_INITRD, O_CMDLINE, O_MODULE, O_ENTRY_SYMBOL, O_DISK, O_FLOPPY, O_PROTOCOL,
 	O_CACHE_DIR, O_MEMORY, O_CPUS, O_CPUID_MASK, O_CPUID_KEEP, O_TIMEOUT, O_VERBOSE,
 	O_TIMELINE, O_TIMELINE_JSON, O_DUMP, O_GDB, O_GDB_WAIT, O_HELP, O_VERSION,
-	O_NO_SANDBOX, O_NO_DEFAULT_CMDLINE,
+	O_NO_SANDBOX, O_NO_DEFAULT_CMDLINE, O_VIRTIO_RNG, O_VIRTIO_CONSOLE,
 };
 
 struct opt {
@@ -120,6 +120,8 @@ static const struct opt opts[] = {
 	{ { "--version" }, O_VERSION, false },
 	{ { "--no-sandbox" }, O_NO_SANDBOX, false },
 	{ { "--no-default-cmdline" }, O_NO_DEFAULT_CMDLINE, false },
+	{ { "--virtio-rng" }, O_VIRTIO_RNG, false },
+	{ { "--virtio-console" }, O_VIRTIO_CONSOLE, false },
 };
 
 static const struct opt *find_opt(const char *a, const char **inline_val)
@@ -168,7 +170,13 @@ static int apply(struct args *a, const struct opt *o, const char *val)
 	case O_CMDLINE: b->cmdline = val; break;
 	case O_MODULE: return parse_module(b, (char *)val);
 	case O_ENTRY_SYMBOL: b->entry_symbol = val; break;
-	case O_DISK: return parse_disk(flag, (char *)val, &b->disk);
+	case O_DISK:
+		if (b->ndisks == BOOT_MAX_DISKS)
+			return nb_err("%s %s: at most %d disks", flag, val, BOOT_MAX_DISKS);
+		if (parse_disk(flag, (char *)val, &b->disks[b->ndisks]) < 0)
+			return -1;
+		b->ndisks++;
+		break;
 	case O_FLOPPY: return parse_disk(flag, (char *)val, &b->floppy);
 	case O_PROTOCOL:
 		if (!boot_format_by_name(val))
@@ -198,6 +206,8 @@ static int apply(struct args *a, const struct opt *o, const char *val)
 	case O_HELP: a->action = ARGS_HELP; return 1;
 	case O_VERSION: a->version = true; break; /* after the loop: it may have -v */
 	case O_NO_SANDBOX: cfg->sandbox = false; break;
+	case O_VIRTIO_RNG: cfg->virtio_rng = true; break;
+	case O_VIRTIO_CONSOLE: cfg->virtio_console = true; break;
 	case O_NO_DEFAULT_CMDLINE: b->linux_cmdline_defaults = false; break;
 	}
 	return 0;
@@ -289,7 +299,7 @@ int args_parse(int argc, char **argv, struct args *a)
 				      b->kernel);
 		b->kernel = positional;
 	}
-	if (!b->kernel && !b->disk.path && !b->floppy.path)
+	if (!b->kernel && !b->disks[0].path && !b->floppy.path)
 		return nb_err("nothing to boot: give a KERNEL, --disk or --floppy");
 	return 0;
 }

@@ -15,6 +15,7 @@
 struct guest_mem;
 struct machine_config;
 struct cpu_state;
+struct platform;
 
 /* How the VM ended when a device asked it to stop. */
 enum dev_stop_reason {
@@ -40,6 +41,9 @@ struct dev_host {
 	 * (e.g. a disk I/O error): one line, without "nobios: "; may be NULL. */
 	void (*warn)(void *vm, const char *msg);
 	struct guest_mem *mem;
+	/* What the loaders announced (virtio windows and GSIs): devices are
+	 * created exactly there.  NULL in tests that need none. */
+	const struct platform *plat;
 	int console_in;  /* fd or -1 */
 	int console_out; /* fd */
 	FILE *log;       /* non-NULL with -v */

@@ -10,6 +10,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "block/disk_image.h"
+#include "boot/boot.h"
 #include "cpu/cpu.h"
 #include "dev/dev.h"
 #include "mem/mem.h"
@@ -79,6 +81,11 @@ struct machine {
 	struct vcpu *vcpus;          /* nvcpus of them; vcpus[0] is the BSP */
 	unsigned nvcpus;
 	struct platform plat;        /* planned in machine_create (boot/platform.h) */
+	/* --disk images, opened in machine_create; served by virtio-blk (which
+	 * flushes and closes them in its finish hook) and, the first, by the
+	 * pseudo-BIOS.  ndisks_open of them are open. */
+	struct disk_image disks[BOOT_MAX_DISKS];
+	unsigned ndisks_open;
 	struct cpu_state entry;      /* the loader's entry state */
 	struct boot_ctx boot;        /* what the loader reported */
 	/* stop requests from devices, timers and signals */

@@ -259,7 +259,7 @@ static int setup_devices(struct machine *m)
 		.vm = m, .irq_line = host_irq_line, .request_stop = host_request_stop,
 		.milestone = host_milestone, .get_cpu = host_get_cpu, .set_cpu = host_set_cpu,
 		.warn = host_warn,
-		.mem = &m->mem, .console_in = m->cfg.console_in,
+		.mem = &m->mem, .plat = &m->plat, .console_in = m->cfg.console_in,
 		.console_out = m->cfg.console_out, .log = m->cfg.log,
 	};
 	const struct device *devs[MAX_DEVICES];
@@ -295,6 +295,46 @@ static void platform_plan(struct platform *p, const struct machine_config *cfg)
 	p->ioapic_base = LAYOUT_IOAPIC;
 	p->ioapic_id = p->ncpus;
 	p->ioapic_pins = 24; /* KVM's in-kernel IOAPIC (KVM_IOAPIC_NUM_PINS) */
+	/* Virtio-mmio devices: the disks (vda, vdb, ... in --disk order), then
+	 * the entropy and console devices; 4 KiB windows one after the other
+	 * from LAYOUT_VIRTIO_MMIO.  Interrupts: IOAPIC pins 16-23 first (no
+	 * ISA device or the SCI can be there; the MP table gives each its
+	 * own entry), then ISA IRQs no nobios device uses. */
+	static const uint32_t gsis[] = { 16, 17, 18, 19, 20, 21, 22, 23, 5, 10, 11, 7 };
+	struct { uint32_t id; unsigned n; } want[] = {
+		{ VIRTIO_ID_BLOCK, cfg->boot.ndisks },
+		{ VIRTIO_ID_RNG, cfg->virtio_rng },
+		{ VIRTIO_ID_CONSOLE, cfg->virtio_console },
+	};
+	for (size_t k = 0; k < sizeof(want) / sizeof(want[0]); k++)
+		for (unsigned i = 0; i < want[k].n && p->nvirtio < sizeof(gsis) / sizeof(gsis[0]);
+		     i++) {
+			struct platform_virtio *v = &p->virtio[p->nvirtio];
+			v->device_id = want[k].id;
+			v->index = i;
+			v->base = LAYOUT_VIRTIO_MMIO + (uint64_t)p->nvirtio * 0x1000;
+			v->size = 0x1000;
+			v->gsi = gsis[p->nvirtio];
+			p->nvirtio++;
+		}
+}
+
+/* Open every --disk once, before any loader or device: the pseudo-BIOS and
+ * virtio-blk share the first (one file, one lock). */
+static int open_disks(struct machine *m)
+{
+	struct boot_config *b = &m->cfg.boot;
+	for (unsigned i = 0; i < b->ndisks && i < BOOT_MAX_DISKS; i++) {
+		struct boot_disk *d = &b->disks[i];
+		enum disk_mode mode = d->rw         ? DISK_READ_WRITE
+				      : d->snapshot ? DISK_SNAPSHOT
+						    : DISK_READ_ONLY;
+		if (disk_image_open(&m->disks[i], d->path, mode) < 0)
+			return -1;
+		m->ndisks_open = i + 1;
+		d->img = &m->disks[i];
+	}
+	return 0;
 }
 
 int machine_create(struct machine **out, const struct machine_config *cfg)
@@ -326,7 +366,7 @@ int machine_create(struct machine **out, const struct machine_config *cfg)
 	/* Guest RAM is plain host memory until machine_start hands it to KVM:
 	 * every input file is read and checked against it first, so a bad file
 	 * is reported the same way whether or not this host has /dev/kvm. */
-	if (mem_init(&m->mem, m->cfg.ram_size) < 0) {
+	if (mem_init(&m->mem, m->cfg.ram_size) < 0 || open_disks(m) < 0) {
 		machine_destroy(m);
 		return -1;
 	}
@@ -594,6 +634,10 @@ void machine_destroy(struct machine *m)
 	if (m->kvm_fd >= 0)
 		close(m->kvm_fd);
 	mem_free(&m->mem);
+	/* Normally closed (and flushed, with errors told) by virtio-blk's
+	 * finish; this is for runs that never got that far.  Safe twice. */
+	for (unsigned i = 0; i < m->ndisks_open; i++)
+		disk_image_close(&m->disks[i]);
 	pthread_mutex_destroy(&m->lock);
 	pthread_mutex_destroy(&m->io_lock);
 	pthread_mutex_destroy(&m->dump_lock);

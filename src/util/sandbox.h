@@ -49,6 +49,7 @@ struct sandbox_rule {
 /* Features of this run that conditional needs name in `when`. */
 #define SANDBOX_F_GDB        0x1u /* a gdb stub listens (--gdb) */
 #define SANDBOX_F_COMPLETION 0x2u /* the host emulates ring 0: instruction completion (kvm_pvm) */
+#define SANDBOX_F_VIRTIO_RNG 0x4u /* a virtio-rng device (--virtio-rng): getrandom */
 
 /* flags */
 #define SANDBOX_UNTIL_READY 0x1u /* dropped once sandbox_ready(name) is called */

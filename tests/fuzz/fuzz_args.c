@@ -34,7 +34,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		/* a usage error (status 2), with a message */
 		if (nb_errclass() != NB_ERR_INPUT || !nb_errmsg()[0])
 			abort();
-	} else if (a.action == ARGS_RUN && !a.cfg.boot.kernel && !a.cfg.boot.disk.path &&
+	} else if (a.action == ARGS_RUN && !a.cfg.boot.kernel && !a.cfg.boot.disks[0].path &&
 		   !a.cfg.boot.floppy.path) {
 		abort(); /* "nothing to boot" must have been an error */
 	}

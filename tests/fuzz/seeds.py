@@ -42,7 +42,7 @@ def u64(v): return struct.pack("<Q", v & 0xFFFFFFFFFFFFFFFF)
 
 
 for t in ("fuzz_load", "fuzz_bios", "fuzz_emul", "fuzz_pagewalk", "fuzz_pio", "fuzz_gdb",
-          "fuzz_args"):
+          "fuzz_args", "fuzz_virtio"):
     d = os.path.join(out, t)
     if os.path.isdir(d):
         for f in os.listdir(d):
@@ -282,3 +282,31 @@ cmds = [
 ]
 for c in cmds:
     put("fuzz_args", "\0".join(c.split(" ")).encode())
+
+# ---- fuzz_virtio: op byte k (bit 7: the rng, else the disk; low 3 bits: 0 init,
+# 1 write, 2 read, 3 notify, 4 ack, 5/7 memory at u16, 6 memory at u32), rings at
+# 0x1000 (descriptors), 0x2000 (avail), 0x3000 (used).
+def vmem(at, b):
+    return u8(5) + u16(at) + u8(len(b)) + b
+def vdesc(i, addr, ln, flags, nxt):
+    return vmem(0x1000 + 16 * i, u64(addr) + u32(ln) + u16(flags) + u16(nxt))
+def vavail(idx, heads):
+    return vmem(0x2000, u16(0) + u16(idx) + b"".join(u16(h) for h in heads))
+init = u8(0) + u8(4) + u32(1 << 28)  # 16 entries, INDIRECT_DESC
+for typ, sector, dflags in ((0, 1, 3), (1, 2, 1), (4, 0, 3), (8, 0, 3), (11, 0, 1), (13, 0, 1)):
+    s = init + vmem(0x4000, u32(typ) + u32(0) + u64(sector))
+    s += vmem(0x4100, u64(0) + u32(1) + u32(0))
+    s += vdesc(0, 0x4000, 16, 1, 1) + vdesc(1, 0x5000, 512, dflags, 2) + vdesc(2, 0x6000, 1, 2, 0)
+    s += vavail(1, [0]) + u8(3) + u8(0) + u8(4) + u8(1) + u8(2) + u16(0x60) + u8(2)
+    put("fuzz_virtio", s)
+# indirect, a loop, out of RAM
+s = init + vmem(0x4000, u32(0) + u32(0) + u64(3))
+s += vmem(0x7000, u64(0x4000) + u32(16) + u16(1) + u16(1) + u64(0x5000) + u32(512) + u16(3) + u16(2) +
+          u64(0x6000) + u32(1) + u16(2) + u16(0))
+s += vdesc(0, 0x7000, 48, 4, 0) + vdesc(1, 0x4000, 16, 1, 1) + vdesc(2, 0xFFFFF000, 0x2000, 0, 0)
+s += vavail(3, [0, 1, 2]) + u8(3) + u8(0)
+put("fuzz_virtio", s)
+# the rng
+s = u8(0x80) + u8(4) + u32(0) + u8(0x85) + u16(0x1000) + u8(16) + u64(0x5000) + u32(64) + u16(2) + u16(0)
+s += u8(0x85) + u16(0x2000) + u8(6) + u16(0) + u16(1) + u16(0) + u8(0x83) + u8(0)
+put("fuzz_virtio", s)

@@ -68,6 +68,8 @@ static void test_errors(void **state)
 	FAILS("--disk: unknown option 'rx'", "run", "--disk", "x.img,rx");
 	FAILS("rw and snapshot exclude each other", "run", "--disk", "x,rw,snapshot");
 	FAILS("--disk: empty file name", "run", "--disk", ",rw");
+	FAILS("--disk i: at most 8 disks", "run", "--disk", "a", "--disk", "b", "--disk", "c",
+	      "--disk", "d", "--disk", "e", "--disk", "f", "--disk", "g", "--disk", "h", "--disk", "i");
 	FAILS("--module: empty file name", "run", "k", "--module", ",cmd");
 	FAILS("kernel given twice", "run", "a", "--kernel", "b");
 	FAILS("unexpected argument 'b'", "run", "a", "b");
@@ -89,10 +91,22 @@ static void test_run(void **state)
 	assert_int_equal(a.cfg.boot.nmodules, 1);
 	assert_string_equal(a.cfg.boot.modules[0].path, "m1");
 	assert_string_equal(a.cfg.boot.modules[0].cmdline, "arg one");
-	assert_string_equal(a.cfg.boot.disk.path, "d.img");
-	assert_true(a.cfg.boot.disk.snapshot);
+	assert_string_equal(a.cfg.boot.disks[0].path, "d.img");
+	assert_true(a.cfg.boot.disks[0].snapshot);
+	assert_int_equal(a.cfg.boot.ndisks, 1);
 	assert_true(a.cfg.timeline && a.cfg.timeline_json);
 	assert_false(a.cfg.sandbox);
+	assert_false(a.cfg.virtio_rng || a.cfg.virtio_console);
+	freeall(st);
+	/* --disk repeats: vda, vdb in order; the virtio flags */
+	assert_int_equal(parse(&a, st, "run", "k", "--disk", "a.img,rw", "-hda", "b.img",
+			       "--virtio-rng", "--virtio-console", NULL), 0);
+	assert_int_equal(a.cfg.boot.ndisks, 2);
+	assert_string_equal(a.cfg.boot.disks[0].path, "a.img");
+	assert_true(a.cfg.boot.disks[0].rw);
+	assert_string_equal(a.cfg.boot.disks[1].path, "b.img");
+	assert_false(a.cfg.boot.disks[1].rw);
+	assert_true(a.cfg.virtio_rng && a.cfg.virtio_console);
 	freeall(st);
 	/* defaults: 256 MiB, the sandbox on; `nobios --kernel X` means run */
 	assert_int_equal(parse(&a, st, "--kernel", "k", NULL), 0);

@@ -78,7 +78,7 @@ static int load(struct fx *f, const char *format, const char *path, const uint8_
 static void test_bios_format(void **st)
 {
 	struct fx *f = *st;
-	f->cfg.disk.path = f->disk;
+	f->cfg.disks[0].path = f->disk;
 	uint8_t *img = calloc(1, 512);
 	FILE *fp = fopen(f->disk, "rb");
 	assert_int_equal(fread(img, 1, 512, fp), 512);
@@ -121,8 +121,8 @@ static void test_bios_floppy_and_errors(void **st)
 	assert_non_null(strstr(nb_errmsg(), "diskette"));
 	/* a missing disk names the file */
 	f->cfg.floppy.path = NULL;
-	f->cfg.disk.path = "/nonexistent/disk.img";
-	assert_int_equal(load(f, "bios", f->cfg.disk.path, img, 512), -1);
+	f->cfg.disks[0].path = "/nonexistent/disk.img";
+	assert_int_equal(load(f, "bios", f->cfg.disks[0].path, img, 512), -1);
 	assert_non_null(strstr(nb_errmsg(), "/nonexistent/disk.img"));
 	assert_int_equal(nb_errclass(), NB_ERR_INPUT);
 }

@@ -621,7 +621,7 @@ static void test_host_errors(void **st)
 	assert_true(f->b.hd.writable);
 	memset(&warned, 0, sizeof(warned));
 	f->b.warn = capture_warn;
-	disk_image_set_io(&f->b.hd.img, &full_fs);
+	disk_image_set_io(f->b.hd.img, &full_fs);
 
 	/* EDD write of 127 sectors: write fault, nothing transferred */
 	put_dap(f, 0x8000, 0x10, 127, 0x30000000, 64, 0);

@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include "boot/linux_cmdline.h"
+#include "boot/platform.h"
 #include "boot/start_info.h"
 #include "bz_fake.h"
 #include "direct_fake.h"
@@ -296,6 +297,36 @@ static void test_pvh_linux_or_not(void **state)
 	fake_cleanup();
 }
 
+static void test_virtio_mmio_devices(void **st)
+{
+	(void)st;
+	struct platform p = { .nvirtio = 2 };
+	p.virtio[0] = (struct platform_virtio){ VIRTIO_ID_BLOCK, 0, 0xD0000000, 0x1000, 16 };
+	p.virtio[1] = (struct platform_virtio){ VIRTIO_ID_RNG, 0, 0xD0001000, 0x1000, 17 };
+	char line[256];
+	/* with ACPI the DSDT announces them: nothing added */
+	strcpy(line, "console=ttyS0 root=/dev/vda");
+	assert_int_equal(linux_cmdline_virtio(line, &p, sizeof(line), line), 0);
+	assert_string_equal(line, "console=ttyS0 root=/dev/vda");
+	/* acpi=off: one virtio_mmio.device= per device, in front */
+	strcpy(line, "console=ttyS0 acpi=off");
+	assert_int_equal(linux_cmdline_virtio(line, &p, sizeof(line), line), 1);
+	assert_string_equal(line, "virtio_mmio.device=4K@0xd0000000:16 "
+				 "virtio_mmio.device=4K@0xd0001000:17 console=ttyS0 acpi=off");
+	/* acpi=offx, acpi=ht, acpi=off after "--": not off */
+	assert_int_equal(linux_cmdline_value_is("acpi=offx", "acpi", "off"), 0);
+	assert_int_equal(linux_cmdline_value_is("acpi=ht", "acpi", "off"), 0);
+	assert_int_equal(linux_cmdline_value_is("a -- acpi=off", "acpi", "off"), 0);
+	assert_int_equal(linux_cmdline_value_is("x acpi=off", "acpi", "off"), 1);
+	/* no room: the line is left alone */
+	strcpy(line, "acpi=off");
+	assert_int_equal(linux_cmdline_virtio(line, &p, 20, line), 0);
+	assert_string_equal(line, "acpi=off");
+	/* no devices */
+	p.nvirtio = 0;
+	assert_int_equal(linux_cmdline_virtio(line, &p, sizeof(line), line), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -307,6 +338,7 @@ int main(void)
 		cmocka_unit_test(test_length_limits),
 		cmocka_unit_test(test_bzimage_loaders),
 		cmocka_unit_test(test_pvh_linux_or_not),
+		cmocka_unit_test(test_virtio_mmio_devices),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -25,7 +25,7 @@ static int load_path(struct fake_machine *m, const char *kernel, const char *dis
 		     const char *proto)
 {
 	m->cfg.kernel = kernel;
-	m->cfg.disk.path = disk;
+	m->cfg.disks[0].path = disk;
 	m->cfg.protocol = proto;
 	memset(&m->cpu, 0, sizeof(m->cpu));
 	nb_err_clear();

@@ -1,0 +1,631 @@
+/* test_virtio.c - src/virtio/: the split-virtqueue walker against rings built
+ * by hand in a plain guest_mem buffer (good chains, loops, out-of-RAM
+ * buffers, wrong order, absurd lengths, bad indirect tables), the
+ * virtio-mmio register file and feature negotiation, and virtio-blk served
+ * from a memory image (statuses, the image unchanged by malformed chains). */
+#include "dev_fake.h"
+
+#include "block/disk_image.h"
+#include "virtio/virtio.h"
+
+#define RAM   (1u << 20)
+#define DESC  0x1000u
+#define AVAIL 0x2000u
+#define USED  0x3000u
+#define NUM   16u
+#define BASE  0xD0000000ull
+
+struct fx {
+	uint8_t *buf;
+	struct guest_mem mem;
+	struct virtq q;
+	struct virtq_chain c;
+	uint16_t avail_idx;
+};
+
+static int setup(void **st)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+	f->buf = calloc(1, RAM);
+	assert_int_equal(mem_init_buf(&f->mem, f->buf, RAM), 0);
+	f->q = (struct virtq){ .num = NUM, .ready = true, .desc = DESC, .avail = AVAIL,
+			       .used = USED };
+	*st = f;
+	return 0;
+}
+
+static int teardown(void **st)
+{
+	struct fx *f = *st;
+	free(f->buf);
+	free(f);
+	return 0;
+}
+
+static void desc_at(struct fx *f, uint64_t table, unsigned i, uint64_t addr, uint32_t len,
+		    uint16_t flags, uint16_t next)
+{
+	uint8_t *d = f->buf + table + 16 * i;
+	memcpy(d, &addr, 8);
+	memcpy(d + 8, &len, 4);
+	memcpy(d + 12, &flags, 2);
+	memcpy(d + 14, &next, 2);
+}
+
+static void desc(struct fx *f, unsigned i, uint64_t addr, uint32_t len, uint16_t flags,
+		 uint16_t next)
+{
+	desc_at(f, DESC, i, addr, len, flags, next);
+}
+
+static void offer(struct fx *f, uint16_t head)
+{
+	memcpy(f->buf + AVAIL + 4 + 2 * (f->avail_idx % NUM), &head, 2);
+	f->avail_idx++;
+	memcpy(f->buf + AVAIL + 2, &f->avail_idx, 2);
+}
+
+static uint16_t used_idx(struct fx *f)
+{
+	uint16_t v;
+	memcpy(&v, f->buf + USED + 2, 2);
+	return v;
+}
+
+static void used_elem(struct fx *f, unsigned i, uint32_t *id, uint32_t *len)
+{
+	memcpy(id, f->buf + USED + 4 + 8 * (i % NUM), 4);
+	memcpy(len, f->buf + USED + 8 + 8 * (i % NUM), 4);
+}
+
+static enum virtq_chain_err pop(struct fx *f)
+{
+	assert_int_equal(virtq_pop(&f->q, &f->mem, &f->c), 1);
+	return f->c.err;
+}
+
+/* ---- the walker */
+static void test_empty(void **st)
+{
+	struct fx *f = *st;
+	assert_int_equal(virtq_pop(&f->q, &f->mem, &f->c), 0);
+}
+
+static void test_good_chain(void **st)
+{
+	struct fx *f = *st;
+	desc(f, 3, 0x10000, 16, VIRTQ_DESC_F_NEXT, 7);
+	desc(f, 7, 0x11000, 512, VIRTQ_DESC_F_NEXT | VIRTQ_DESC_F_WRITE, 1);
+	desc(f, 1, 0x12000, 1, VIRTQ_DESC_F_WRITE, 0);
+	offer(f, 3);
+	assert_int_equal(pop(f), VIRTQ_CHAIN_OK);
+	assert_int_equal(f->c.head, 3);
+	assert_int_equal(f->c.nout, 1);
+	assert_int_equal(f->c.nin, 2);
+	assert_int_equal(f->c.out_len, 16);
+	assert_int_equal(f->c.in_len, 513);
+	assert_int_equal(f->c.seg[1].gpa, 0x11000);
+	assert_int_equal(virtq_pop(&f->q, &f->mem, &f->c), 0);
+	assert_int_equal(virtq_push(&f->q, &f->mem, 3, 513), 0);
+	assert_int_equal(used_idx(f), 1);
+	uint32_t id, len;
+	used_elem(f, 0, &id, &len);
+	assert_int_equal(id, 3);
+	assert_int_equal(len, 513);
+}
+
+static void test_loop(void **st)
+{
+	struct fx *f = *st;
+	desc(f, 0, 0x10000, 16, VIRTQ_DESC_F_NEXT, 1);
+	desc(f, 1, 0x10000, 16, VIRTQ_DESC_F_NEXT, 0);
+	offer(f, 0);
+	assert_int_equal(pop(f), VIRTQ_CHAIN_LOOP);
+	/* a self-loop too; and the next request still works */
+	desc(f, 2, 0x10000, 16, VIRTQ_DESC_F_NEXT, 2);
+	offer(f, 2);
+	assert_int_equal(pop(f), VIRTQ_CHAIN_LOOP);
+	desc(f, 4, 0x10000, 16, 0, 0);
+	offer(f, 4);
+	assert_int_equal(pop(f), VIRTQ_CHAIN_OK);
+}
+
+static void test_out_of_ram(void **st)
+{
+	struct fx *f = *st;
+	desc(f, 0, RAM - 8, 16, 0, 0); /* straddles the end */
+	offer(f, 0);
+	assert_int_equal(pop(f), VIRTQ_CHAIN_RANGE);
+	desc(f, 0, 0xFFFFFFFFFFFFF000ull, 0x2000, 0, 0); /* wraps */
+	offer(f, 0);
+	assert_int_equal(pop(f), VIRTQ_CHAIN_RANGE);
+	desc(f, 0, 0xC0000000ull, 4, 0, 0); /* the MMIO hole */
+	offer(f, 0);
+	assert_int_equal(pop(f), VIRTQ_CHAIN_RANGE);
+}
+
+static void test_absurd_length(void **st)
+{
+	struct fx *f = *st;
+	desc(f, 0, 0x10000, 0xFFFFFFFF, VIRTQ_DESC_F_WRITE, 0);
+	offer(f, 0);
+	assert_int_equal(pop(f), VIRTQ_CHAIN_RANGE);
+}
+
+static void test_next_out_of_queue(void **st)
+{
+	struct fx *f = *st;
+	desc(f, 0, 0x10000, 16, VIRTQ_DESC_F_NEXT, NUM);
+	offer(f, 0);
+	assert_int_equal(pop(f), VIRTQ_CHAIN_NEXT);
+}
+
+static void test_wrong_order(void **st)
+{
+	struct fx *f = *st;
+	desc(f, 0, 0x10000, 1, VIRTQ_DESC_F_WRITE | VIRTQ_DESC_F_NEXT, 1);
+	desc(f, 1, 0x11000, 16, 0, 0);
+	offer(f, 0);
+	assert_int_equal(pop(f), VIRTQ_CHAIN_ORDER);
+}
+
+static void test_ring_corrupt(void **st)
+{
+	struct fx *f = *st;
+	/* avail idx more than num ahead: the ring, not a request, is broken */
+	uint16_t idx = NUM + 1;
+	memcpy(f->buf + AVAIL + 2, &idx, 2);
+	assert_int_equal(virtq_pop(&f->q, &f->mem, &f->c), -1);
+	/* a head outside the queue */
+	idx = 1;
+	memcpy(f->buf + AVAIL + 2, &idx, 2);
+	uint16_t head = NUM;
+	memcpy(f->buf + AVAIL + 4, &head, 2);
+	assert_int_equal(virtq_pop(&f->q, &f->mem, &f->c), -1);
+}
+
+#define IND 0x20000u
+
+static void test_indirect(void **st)
+{
+	struct fx *f = *st;
+	f->q.indirect = true;
+	desc_at(f, IND, 0, 0x10000, 16, VIRTQ_DESC_F_NEXT, 1);
+	desc_at(f, IND, 1, 0x11000, 4096, VIRTQ_DESC_F_NEXT | VIRTQ_DESC_F_WRITE, 2);
+	desc_at(f, IND, 2, 0x12000, 1, VIRTQ_DESC_F_WRITE, 0);
+	/* the WRITE flag on the table's descriptor is ignored (2.7.5.3.2) */
+	desc(f, 5, IND, 3 * 16, VIRTQ_DESC_F_INDIRECT | VIRTQ_DESC_F_WRITE, 0);
+	offer(f, 5);
+	assert_int_equal(pop(f), VIRTQ_CHAIN_OK);
+	assert_int_equal(f->c.head, 5);
+	assert_int_equal(f->c.nout, 1);
+	assert_int_equal(f->c.nin, 2);
+	assert_int_equal(f->c.in_len, 4097);
+}
+
+static void test_indirect_bad(void **st)
+{
+	struct fx *f = *st;
+	desc_at(f, IND, 0, 0x10000, 16, 0, 0);
+	/* not negotiated */
+	desc(f, 0, IND, 16, VIRTQ_DESC_F_INDIRECT, 0);
+	offer(f, 0);
+	assert_int_equal(pop(f), VIRTQ_CHAIN_INDIRECT);
+	f->q.indirect = true;
+	/* length not a multiple of 16, zero */
+	desc(f, 0, IND, 20, VIRTQ_DESC_F_INDIRECT, 0);
+	offer(f, 0);
+	assert_int_equal(pop(f), VIRTQ_CHAIN_INDIRECT);
+	desc(f, 0, IND, 0, VIRTQ_DESC_F_INDIRECT, 0);
+	offer(f, 0);
+	assert_int_equal(pop(f), VIRTQ_CHAIN_INDIRECT);
+	/* with NEXT */
+	desc(f, 0, IND, 16, VIRTQ_DESC_F_INDIRECT | VIRTQ_DESC_F_NEXT, 1);
+	desc(f, 1, 0x10000, 16, 0, 0);
+	offer(f, 0);
+	assert_int_equal(pop(f), VIRTQ_CHAIN_INDIRECT);
+	/* after a direct descriptor */
+	desc(f, 0, 0x10000, 16, VIRTQ_DESC_F_NEXT, 1);
+	desc(f, 1, IND, 16, VIRTQ_DESC_F_INDIRECT, 0);
+	offer(f, 0);
+	assert_int_equal(pop(f), VIRTQ_CHAIN_INDIRECT);
+	/* table outside RAM */
+	desc(f, 0, RAM - 16, 32, VIRTQ_DESC_F_INDIRECT, 0);
+	offer(f, 0);
+	assert_int_equal(pop(f), VIRTQ_CHAIN_RANGE);
+	/* absurdly long table (in RAM: 64 Ki entries) */
+	desc(f, 0, 0, 0x100000, VIRTQ_DESC_F_INDIRECT, 0);
+	offer(f, 0);
+	assert_int_equal(pop(f), VIRTQ_CHAIN_INDIRECT);
+	/* nested */
+	desc_at(f, IND, 0, IND + 0x100, 16, VIRTQ_DESC_F_INDIRECT, 0);
+	desc(f, 0, IND, 16, VIRTQ_DESC_F_INDIRECT, 0);
+	offer(f, 0);
+	assert_int_equal(pop(f), VIRTQ_CHAIN_INDIRECT);
+	/* a loop inside the table; a next beyond it */
+	desc_at(f, IND, 0, 0x10000, 16, VIRTQ_DESC_F_NEXT, 1);
+	desc_at(f, IND, 1, 0x10000, 16, VIRTQ_DESC_F_NEXT, 0);
+	desc(f, 0, IND, 32, VIRTQ_DESC_F_INDIRECT, 0);
+	offer(f, 0);
+	assert_int_equal(pop(f), VIRTQ_CHAIN_LOOP);
+	desc_at(f, IND, 1, 0x10000, 16, VIRTQ_DESC_F_NEXT, 2);
+	offer(f, 0);
+	assert_int_equal(pop(f), VIRTQ_CHAIN_NEXT);
+}
+
+static void test_check(void **st)
+{
+	struct fx *f = *st;
+	assert_null(virtq_check(&f->q, &f->mem, VIRTQ_NUM_MAX));
+	f->q.num = 12;
+	assert_non_null(virtq_check(&f->q, &f->mem, VIRTQ_NUM_MAX));
+	f->q.num = 512;
+	assert_non_null(virtq_check(&f->q, &f->mem, VIRTQ_NUM_MAX));
+	f->q.num = NUM;
+	f->q.desc = DESC + 8;
+	assert_non_null(virtq_check(&f->q, &f->mem, VIRTQ_NUM_MAX));
+	f->q.desc = DESC;
+	f->q.used = RAM - 8;
+	assert_non_null(virtq_check(&f->q, &f->mem, VIRTQ_NUM_MAX));
+}
+
+static void test_chain_copy(void **st)
+{
+	struct fx *f = *st;
+	desc(f, 0, 0x10000, 3, VIRTQ_DESC_F_NEXT, 1);
+	desc(f, 1, 0x10100, 5, VIRTQ_DESC_F_NEXT, 2);
+	desc(f, 2, 0x11000, 4, VIRTQ_DESC_F_WRITE, 0);
+	memcpy(f->buf + 0x10000, "abc", 3);
+	memcpy(f->buf + 0x10100, "defgh", 5);
+	offer(f, 0);
+	assert_int_equal(pop(f), VIRTQ_CHAIN_OK);
+	char out[16] = { 0 };
+	assert_int_equal(virtq_chain_read(&f->c, &f->mem, 1, out, 10), 7);
+	assert_string_equal(out, "bcdefgh");
+	assert_int_equal(virtq_chain_write(&f->c, &f->mem, 2, "XYZ", 3), 2);
+	assert_memory_equal(f->buf + 0x11002, "XY", 2);
+}
+
+/* ---- the transport */
+static uint32_t rd(struct virtio_mmio *t, uint32_t off)
+{
+	uint8_t d[4];
+	virtio_mmio_read(t, BASE + off, d, 4);
+	return dev_data_get(d, 4);
+}
+
+static void wr(struct virtio_mmio *t, uint32_t off, uint32_t v)
+{
+	uint8_t d[4];
+	dev_data_put(d, 4, v);
+	virtio_mmio_write(t, BASE + off, d, 4);
+}
+
+struct blkfx {
+	struct fx f;
+	struct fake_host h;
+	uint8_t *disk, *orig;
+	struct disk_image img;
+	struct vblk *b;
+	struct virtio_mmio *t;
+};
+
+#define DISK (64u * 512)
+
+static int blk_setup(void **st)
+{
+	struct blkfx *x = calloc(1, sizeof(*x));
+	x->f.buf = calloc(1, RAM);
+	assert_int_equal(mem_init_buf(&x->f.mem, x->f.buf, RAM), 0);
+	fake_host_init(&x->h, &x->f.mem, -1, -1);
+	x->disk = malloc(DISK);
+	x->orig = malloc(DISK);
+	for (unsigned i = 0; i < DISK; i++)
+		x->disk[i] = (uint8_t)(i * 7 + i / 512);
+	memcpy(x->orig, x->disk, DISK);
+	disk_image_init_mem(&x->img, "mem.img", x->disk, DISK, true);
+	x->b = virtio_blk_new(&x->img, "/some/dir/mem.img", 0, &x->f.mem, &x->h.host, BASE, 16);
+	x->t = (struct virtio_mmio *)x->b;
+	*st = x;
+	return 0;
+}
+
+static int blk_teardown(void **st)
+{
+	struct blkfx *x = *st;
+	free(x->b);
+	free(x->disk);
+	free(x->orig);
+	free(x->f.buf);
+	free(x);
+	return 0;
+}
+
+/* The driver's side of 3.1.1, with what it accepts. */
+static void negotiate(struct virtio_mmio *t, uint64_t accept)
+{
+	wr(t, VIRTIO_MMIO_STATUS, 0);
+	wr(t, VIRTIO_MMIO_STATUS, VIRTIO_CONFIG_S_ACKNOWLEDGE);
+	wr(t, VIRTIO_MMIO_STATUS, VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER);
+	wr(t, VIRTIO_MMIO_DRIVER_FEATURES_SEL, 0);
+	wr(t, VIRTIO_MMIO_DRIVER_FEATURES, (uint32_t)accept);
+	wr(t, VIRTIO_MMIO_DRIVER_FEATURES_SEL, 1);
+	wr(t, VIRTIO_MMIO_DRIVER_FEATURES, (uint32_t)(accept >> 32));
+	wr(t, VIRTIO_MMIO_STATUS, VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER |
+					  VIRTIO_CONFIG_S_FEATURES_OK);
+}
+
+static void queue_setup(struct virtio_mmio *t)
+{
+	wr(t, VIRTIO_MMIO_QUEUE_SEL, 0);
+	wr(t, VIRTIO_MMIO_QUEUE_NUM, NUM);
+	wr(t, VIRTIO_MMIO_QUEUE_DESC_LOW, DESC);
+	wr(t, VIRTIO_MMIO_QUEUE_DESC_HIGH, 0);
+	wr(t, VIRTIO_MMIO_QUEUE_AVAIL_LOW, AVAIL);
+	wr(t, VIRTIO_MMIO_QUEUE_USED_LOW, USED);
+	wr(t, VIRTIO_MMIO_QUEUE_READY, 1);
+}
+
+static void test_registers(void **st)
+{
+	struct blkfx *x = *st;
+	struct virtio_mmio *t = x->t;
+	assert_int_equal(rd(t, VIRTIO_MMIO_MAGIC_VALUE), 0x74726976);
+	assert_int_equal(rd(t, VIRTIO_MMIO_VERSION), 2);
+	assert_int_equal(rd(t, VIRTIO_MMIO_DEVICE_ID), 2);
+	wr(t, VIRTIO_MMIO_DEVICE_FEATURES_SEL, 1);
+	assert_int_equal(rd(t, VIRTIO_MMIO_DEVICE_FEATURES) & 1, 1); /* VERSION_1 (bit 32) */
+	wr(t, VIRTIO_MMIO_DEVICE_FEATURES_SEL, 0);
+	uint32_t lo = rd(t, VIRTIO_MMIO_DEVICE_FEATURES);
+	assert_true(lo & 1u << VIRTIO_F_INDIRECT_DESC);
+	assert_false(lo & 1u << VIRTIO_F_EVENT_IDX);
+	assert_int_equal(rd(t, VIRTIO_MMIO_QUEUE_NUM_MAX), VIRTQ_NUM_MAX);
+	wr(t, VIRTIO_MMIO_QUEUE_SEL, 1);
+	assert_int_equal(rd(t, VIRTIO_MMIO_QUEUE_NUM_MAX), 0); /* one queue only */
+	/* narrow accesses to registers read 0 */
+	uint8_t b = 0xAA;
+	virtio_mmio_read(t, BASE + VIRTIO_MMIO_MAGIC_VALUE, &b, 1);
+	assert_int_equal(b, 0);
+	/* configuration: capacity in sectors, byte-wide reads work */
+	uint8_t cap[8];
+	virtio_mmio_read(t, BASE + VIRTIO_MMIO_CONFIG, cap, 8);
+	assert_int_equal(cap[0], 64);
+	virtio_mmio_read(t, BASE + VIRTIO_MMIO_CONFIG + 1, &b, 1);
+	assert_int_equal(b, 0);
+	/* past the configuration: zeros */
+	assert_int_equal(rd(t, VIRTIO_MMIO_CONFIG + 0x800), 0);
+}
+
+static void test_features(void **st)
+{
+	struct blkfx *x = *st;
+	struct virtio_mmio *t = x->t;
+	/* without VERSION_1: FEATURES_OK refused */
+	negotiate(t, 0);
+	assert_false(rd(t, VIRTIO_MMIO_STATUS) & VIRTIO_CONFIG_S_FEATURES_OK);
+	/* a feature not offered (EVENT_IDX): refused */
+	negotiate(t, 1ULL << VIRTIO_F_VERSION_1 | 1ULL << VIRTIO_F_EVENT_IDX);
+	assert_false(rd(t, VIRTIO_MMIO_STATUS) & VIRTIO_CONFIG_S_FEATURES_OK);
+	negotiate(t, 1ULL << VIRTIO_F_VERSION_1);
+	assert_true(rd(t, VIRTIO_MMIO_STATUS) & VIRTIO_CONFIG_S_FEATURES_OK);
+	/* features are frozen after FEATURES_OK */
+	wr(t, VIRTIO_MMIO_DRIVER_FEATURES_SEL, 0);
+	wr(t, VIRTIO_MMIO_DRIVER_FEATURES, 0xFFFFFFFF);
+	assert_int_equal(t->drv_features, 1ULL << VIRTIO_F_VERSION_1);
+	/* a bad queue is not enabled */
+	wr(t, VIRTIO_MMIO_QUEUE_SEL, 0);
+	wr(t, VIRTIO_MMIO_QUEUE_NUM, 3);
+	wr(t, VIRTIO_MMIO_QUEUE_DESC_LOW, DESC);
+	wr(t, VIRTIO_MMIO_QUEUE_AVAIL_LOW, AVAIL);
+	wr(t, VIRTIO_MMIO_QUEUE_USED_LOW, USED);
+	wr(t, VIRTIO_MMIO_QUEUE_READY, 1);
+	assert_int_equal(rd(t, VIRTIO_MMIO_QUEUE_READY), 0);
+	wr(t, VIRTIO_MMIO_QUEUE_NUM, NUM);
+	wr(t, VIRTIO_MMIO_QUEUE_USED_LOW, RAM - 4);
+	wr(t, VIRTIO_MMIO_QUEUE_READY, 1);
+	assert_int_equal(rd(t, VIRTIO_MMIO_QUEUE_READY), 0);
+	queue_setup(t);
+	assert_int_equal(rd(t, VIRTIO_MMIO_QUEUE_READY), 1);
+	/* reset clears everything */
+	wr(t, VIRTIO_MMIO_STATUS, 0);
+	assert_int_equal(rd(t, VIRTIO_MMIO_STATUS), 0);
+	assert_int_equal(rd(t, VIRTIO_MMIO_QUEUE_READY), 0);
+}
+
+/* A blk request: header at 0x10000, data at 0x11000 (len, writable for IN),
+ * status at 0x12000 (0xEE before). */
+static void blk_request(struct blkfx *x, uint16_t head, uint32_t type, uint64_t sector,
+			uint32_t len, bool data_writable)
+{
+	uint8_t *h = x->f.buf + 0x10000 + 64 * head;
+	memset(h, 0, 16);
+	memcpy(h, &type, 4);
+	memcpy(h + 8, &sector, 8);
+	x->f.buf[0x12000 + head] = 0xEE;
+	unsigned i = head;
+	desc(&x->f, i, 0x10000 + 64 * head, 16, VIRTQ_DESC_F_NEXT, (uint16_t)(i + 1));
+	if (len) {
+		desc(&x->f, i + 1, 0x11000 + 0x1000 * head, len,
+		     VIRTQ_DESC_F_NEXT | (data_writable ? VIRTQ_DESC_F_WRITE : 0),
+		     (uint16_t)(i + 2));
+		i++;
+	}
+	desc(&x->f, i + 1, 0x12000 + head, 1, VIRTQ_DESC_F_WRITE, 0);
+	offer(&x->f, head);
+}
+
+static void notify(struct blkfx *x)
+{
+	wr(x->t, VIRTIO_MMIO_QUEUE_NOTIFY, 0);
+}
+
+static void blk_start(struct blkfx *x, bool indirect)
+{
+	negotiate(x->t, 1ULL << VIRTIO_F_VERSION_1 | (indirect ? 1ULL << VIRTIO_F_INDIRECT_DESC : 0));
+	queue_setup(x->t);
+	wr(x->t, VIRTIO_MMIO_STATUS, VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER |
+					     VIRTIO_CONFIG_S_FEATURES_OK |
+					     VIRTIO_CONFIG_S_DRIVER_OK);
+}
+
+static void test_blk_read_write(void **st)
+{
+	struct blkfx *x = *st;
+	blk_start(x, false);
+	blk_request(x, 0, 0 /* IN */, 2, 1024, true);
+	notify(x);
+	assert_int_equal(used_idx(&x->f), 1);
+	uint32_t id, len;
+	used_elem(&x->f, 0, &id, &len);
+	assert_int_equal(id, 0);
+	assert_int_equal(len, 1025);
+	assert_int_equal(x->f.buf[0x12000], 0);
+	assert_memory_equal(x->f.buf + 0x11000, x->disk + 1024, 1024);
+	/* interrupt raised; ACK lowers it */
+	assert_int_equal(x->h.level[16], 1);
+	assert_int_equal(rd(x->t, VIRTIO_MMIO_INTERRUPT_STATUS), VIRTIO_MMIO_INT_VRING);
+	wr(x->t, VIRTIO_MMIO_INTERRUPT_ACK, VIRTIO_MMIO_INT_VRING);
+	assert_int_equal(x->h.level[16], 0);
+	/* write sector 5 */
+	memset(x->f.buf + 0x14000, 0x5A, 512);
+	blk_request(x, 3, 1 /* OUT */, 5, 512, false);
+	notify(x);
+	assert_int_equal(x->f.buf[0x12003], 0);
+	assert_int_equal(x->disk[5 * 512], 0x5A);
+	/* GET_ID: the file name */
+	blk_request(x, 6, 8, 0, 20, true);
+	notify(x);
+	assert_int_equal(x->f.buf[0x12006], 0);
+	assert_string_equal((char *)x->f.buf + 0x17000, "mem.img");
+	/* unknown type: UNSUPP */
+	blk_request(x, 9, 77, 0, 0, true);
+	notify(x);
+	assert_int_equal(x->f.buf[0x12009], 2);
+}
+
+static void test_blk_bad_requests(void **st)
+{
+	struct blkfx *x = *st;
+	blk_start(x, false);
+	/* past the end: IOERR */
+	blk_request(x, 0, 0, 63, 1024, true);
+	notify(x);
+	assert_int_equal(x->f.buf[0x12000], 1);
+	/* sector so large that sector * 512 wraps */
+	blk_request(x, 0, 1, 0x0080000000000000ull, 512, false);
+	notify(x);
+	assert_int_equal(x->f.buf[0x12000], 1);
+	/* IN with a device-readable data buffer: wrong direction, IOERR */
+	blk_request(x, 3, 0, 0, 512, false);
+	notify(x);
+	assert_int_equal(x->f.buf[0x12003], 1);
+	/* OUT with a writable data buffer: IOERR, nothing written */
+	blk_request(x, 6, 1, 0, 512, true);
+	notify(x);
+	assert_int_equal(x->f.buf[0x12006], 1);
+	/* not a whole sector */
+	blk_request(x, 9, 1, 0, 100, false);
+	notify(x);
+	assert_int_equal(x->f.buf[0x12009], 1);
+	/* a looping chain: returned with nothing written, status untouched */
+	desc(&x->f, 12, 0x10000, 16, VIRTQ_DESC_F_NEXT, 13);
+	desc(&x->f, 13, 0x12000, 1, VIRTQ_DESC_F_WRITE | VIRTQ_DESC_F_NEXT, 12);
+	x->f.buf[0x12000] = 0xEE;
+	offer(&x->f, 12);
+	notify(x);
+	uint32_t id, len;
+	used_elem(&x->f, used_idx(&x->f) - 1, &id, &len);
+	assert_int_equal(id, 12);
+	assert_int_equal(len, 0);
+	assert_int_equal(x->f.buf[0x12000], 0xEE);
+	/* a data buffer outside RAM */
+	blk_request(x, 0, 0, 0, 512, true);
+	desc(&x->f, 1, RAM - 256, 512, VIRTQ_DESC_F_NEXT | VIRTQ_DESC_F_WRITE, 2);
+	notify(x);
+	used_elem(&x->f, used_idx(&x->f) - 1, &id, &len);
+	assert_int_equal(len, 0);
+	assert_int_equal(x->f.buf[0x12000], 0xEE);
+	/* an indirect table without the feature */
+	desc(&x->f, 14, 0x20000, 48, VIRTQ_DESC_F_INDIRECT, 0);
+	offer(&x->f, 14);
+	notify(x);
+	used_elem(&x->f, used_idx(&x->f) - 1, &id, &len);
+	assert_int_equal(id, 14);
+	assert_int_equal(len, 0);
+	assert_int_equal(x->t->bad_chains, 3);
+	/* the device still works, and the image never changed */
+	assert_false(rd(x->t, VIRTIO_MMIO_STATUS) & VIRTIO_CONFIG_S_DEVICE_NEEDS_RESET);
+	blk_request(x, 0, 0, 1, 512, true);
+	notify(x);
+	assert_int_equal(x->f.buf[0x12000], 0);
+	assert_memory_equal(x->disk, x->orig, DISK);
+	/* a corrupt avail index: the device needs a reset, nothing else */
+	uint16_t idx = (uint16_t)(x->f.avail_idx + 100);
+	memcpy(x->f.buf + AVAIL + 2, &idx, 2);
+	notify(x);
+	assert_true(rd(x->t, VIRTIO_MMIO_STATUS) & VIRTIO_CONFIG_S_DEVICE_NEEDS_RESET);
+	assert_true(rd(x->t, VIRTIO_MMIO_INTERRUPT_STATUS) & VIRTIO_MMIO_INT_CONFIG);
+	assert_memory_equal(x->disk, x->orig, DISK);
+}
+
+static void test_blk_read_only(void **st)
+{
+	struct blkfx *x = *st;
+	struct disk_image ro;
+	disk_image_init_mem(&ro, "ro.img", x->disk, DISK, false);
+	struct vblk *b = virtio_blk_new(&ro, "ro.img", 1, &x->f.mem, &x->h.host, BASE, 17);
+	struct virtio_mmio *t = (struct virtio_mmio *)b;
+	assert_true(rd(t, VIRTIO_MMIO_DEVICE_FEATURES) & 1u << 5); /* VIRTIO_BLK_F_RO */
+	x->t = t;
+	blk_start(x, false);
+	memset(x->f.buf + 0x11000, 0x77, 512);
+	blk_request(x, 0, 1, 0, 512, false);
+	notify(x);
+	assert_int_equal(x->f.buf[0x12000], 1);
+	assert_memory_equal(x->disk, x->orig, DISK);
+	free(b);
+}
+
+static void test_blk_indirect(void **st)
+{
+	struct blkfx *x = *st;
+	blk_start(x, true);
+	uint32_t type = 0;
+	uint64_t sector = 3;
+	memcpy(x->f.buf + 0x10000, &type, 4);
+	memcpy(x->f.buf + 0x10008, &sector, 8);
+	x->f.buf[0x12000] = 0xEE;
+	desc_at(&x->f, IND, 0, 0x10000, 16, VIRTQ_DESC_F_NEXT, 1);
+	desc_at(&x->f, IND, 1, 0x11000, 512, VIRTQ_DESC_F_NEXT | VIRTQ_DESC_F_WRITE, 2);
+	desc_at(&x->f, IND, 2, 0x12000, 1, VIRTQ_DESC_F_WRITE, 0);
+	desc(&x->f, 0, IND, 48, VIRTQ_DESC_F_INDIRECT, 0);
+	offer(&x->f, 0);
+	notify(x);
+	assert_int_equal(x->f.buf[0x12000], 0);
+	assert_memory_equal(x->f.buf + 0x11000, x->disk + 3 * 512, 512);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_empty, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_good_chain, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_loop, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_out_of_ram, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_absurd_length, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_next_out_of_queue, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_wrong_order, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ring_corrupt, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_indirect, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_indirect_bad, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_check, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_chain_copy, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_registers, blk_setup, blk_teardown),
+		cmocka_unit_test_setup_teardown(test_features, blk_setup, blk_teardown),
+		cmocka_unit_test_setup_teardown(test_blk_read_write, blk_setup, blk_teardown),
+		cmocka_unit_test_setup_teardown(test_blk_bad_requests, blk_setup, blk_teardown),
+		cmocka_unit_test_setup_teardown(test_blk_read_only, blk_setup, blk_teardown),
+		cmocka_unit_test_setup_teardown(test_blk_indirect, blk_setup, blk_teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
