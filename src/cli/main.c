@@ -7,10 +7,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "cli/args.h"
 #include "cli/version.h"
+#include "exec/exec.h"
 #include "nobios.h"
 #include "util/err.h"
 #include "util/sandbox.h"
@@ -132,21 +134,14 @@ static int usage_error(void)
 	return NB_EXIT_USAGE;
 }
 
-int main(int argc, char **argv)
+/* Boot cfg and run it to the end; the process status as `run` reports it.
+ * *res says how the guest stopped (res->stop is MACHINE_STOP_ERROR when
+ * it never ran). */
+static int boot_and_run(const struct machine_config *cfg_in, struct machine_result *res)
 {
-	struct args args;
-	if (args_parse(argc, argv, &args) < 0)
-		return usage_error();
-	switch (args.action) {
-	case ARGS_USAGE: usage_exit(stderr, NB_EXIT_USAGE); break;
-	case ARGS_HELP: usage_exit(stdout, 0); break;
-	case ARGS_VERSION: return cli_print_version(stdout, args.cfg.verbose);
-	case ARGS_INSPECT: return cmd_inspect(args.inspect_path, &args.cfg);
-	case ARGS_RUN: break;
-	}
-	struct machine_config cfg = args.cfg;
-	cfg.console_in = STDIN_FILENO;
-	cfg.console_out = STDOUT_FILENO;
+	struct machine_config cfg = *cfg_in;
+	memset(res, 0, sizeof(*res));
+	res->stop = MACHINE_STOP_ERROR;
 	/* A closed stdout (e.g. `| head`) must not kill nobios mid-write. */
 	signal(SIGPIPE, SIG_IGN);
 
@@ -170,25 +165,185 @@ int main(int argc, char **argv)
 		machine_destroy(m);
 		return st;
 	}
-	struct machine_result res;
 	the_machine = m;
-	int r = machine_run(m, &res);
+	int r = machine_run(m, res);
 	the_machine = NULL;
 	defer_kvm_teardown();
 	machine_destroy(m);
 	if (r < 0) {
-		fprintf(stderr, "nobios: %s\n", res.cause[0] ? res.cause : nb_errmsg());
-		if (res.data_error[0])
-			fprintf(stderr, "nobios: %s\n", res.data_error);
-		return res.data_error[0] ? NB_EXIT_IO : res.status ? res.status : NB_EXIT_INTERNAL;
+		fprintf(stderr, "nobios: %s\n", res->cause[0] ? res->cause : nb_errmsg());
+		if (res->data_error[0])
+			fprintf(stderr, "nobios: %s\n", res->data_error);
+		res->stop = MACHINE_STOP_ERROR;
+		return res->data_error[0] ? NB_EXIT_IO : res->status ? res->status : NB_EXIT_INTERNAL;
 	}
 	/* Guest faults and timeouts already printed their cause with the dump. */
-	if (res.stop == MACHINE_STOP_ERROR || res.stop == MACHINE_STOP_SIGNAL ||
-	    res.stop == MACHINE_STOP_PANIC)
-		fprintf(stderr, "nobios: %s\n", res.cause);
+	if (res->stop == MACHINE_STOP_ERROR || res->stop == MACHINE_STOP_SIGNAL ||
+	    res->stop == MACHINE_STOP_PANIC)
+		fprintf(stderr, "nobios: %s\n", res->cause);
 	else if (cfg.verbose)
-		fprintf(stderr, "nobios: %s (exit status %d)\n", res.cause, res.status);
-	if (res.data_error[0]) /* last: it decides the status */
-		fprintf(stderr, "nobios: %s\n", res.data_error);
-	return res.status;
+		fprintf(stderr, "nobios: %s (exit status %d)\n", res->cause, res->status);
+	if (res->data_error[0]) /* last: it decides the status */
+		fprintf(stderr, "nobios: %s\n", res->data_error);
+	return res->status;
+}
+
+/* The last lines the hidden kernel console got (exec without -v), on
+ * stderr: why a guest never ran the command.  lseek and read only: the
+ * sandbox is in force. */
+#define EXEC_TAIL_LINES 20
+static void exec_console_tail(int fd)
+{
+	char buf[8192];
+	off_t end = lseek(fd, 0, SEEK_END);
+	if (end <= 0)
+		return;
+	off_t start = end > (off_t)sizeof(buf) - 1 ? end - (off_t)sizeof(buf) + 1 : 0;
+	if (lseek(fd, start, SEEK_SET) < 0)
+		return;
+	size_t len = 0;
+	ssize_t n;
+	while (len < sizeof(buf) - 1 && (n = read(fd, buf + len, sizeof(buf) - 1 - len)) > 0)
+		len += (size_t)n;
+	buf[len] = 0;
+	/* Start at the EXEC_TAIL_LINES-th line from the end. */
+	size_t pos = len, lines = 0;
+	while (pos > 0) {
+		if (buf[pos - 1] == '\n' && pos != len && ++lines >= EXEC_TAIL_LINES)
+			break;
+		pos--;
+	}
+	fprintf(stderr, "nobios: the guest's last console lines:\n");
+	for (char *line = buf + pos, *nl; *line; line = nl ? nl + 1 : line + strlen(line)) {
+		nl = strchr(line, '\n');
+		if (nl)
+			*nl = 0;
+		/* the console's bytes are the guest's: no control characters */
+		for (char *c = line; *c; c++)
+			if ((unsigned char)*c < 0x20 && *c != '\t')
+				*c = '?';
+		size_t l = strlen(line);
+		if (l && line[l - 1] == '?') /* a CR before the NL */
+			line[l - 1] = 0;
+		fprintf(stderr, "  | %s\n", line);
+		if (!nl)
+			break;
+	}
+}
+
+/* `nobios exec KERNEL -- CMD`: the initramfs in a memfd handed to the
+ * loaders as --initrd /proc/self/fd/N (every format reads it as a file,
+ * through the same checks), the kernel console hidden in another memfd
+ * unless -v/--console, CMD's output through the exec ports. */
+static int cmd_exec(struct args *a)
+{
+	struct machine_config cfg = a->cfg;
+	unsigned uid = a->exec.root ? 0 : (unsigned)getuid();
+	unsigned gid = a->exec.root ? 0 : (unsigned)getgid();
+	struct cpio c;
+	cpio_init(&c);
+	if (exec_build_initramfs(&a->exec, uid, gid, cfg.log, &c) < 0) {
+		fprintf(stderr, "nobios: %s\n", nb_errmsg());
+		cpio_free(&c);
+		return fail_status();
+	}
+	int ifd = memfd_create("nobios-exec-initramfs", MFD_CLOEXEC);
+	size_t off = 0;
+	while (ifd >= 0 && off < c.len) {
+		ssize_t n = write(ifd, c.data + off, c.len - off);
+		if (n <= 0 && errno != EINTR)
+			break;
+		if (n > 0)
+			off += (size_t)n;
+	}
+	if (ifd < 0 || off < c.len) {
+		fprintf(stderr, "nobios: exec: cannot keep the initramfs in memory: %s\n",
+			strerror(errno));
+		cpio_free(&c);
+		return NB_EXIT_INTERNAL;
+	}
+	if (cfg.log)
+		fprintf(cfg.log, "nobios: exec: initramfs of %zu bytes\n", c.len);
+	cpio_free(&c);
+	char initrd[64];
+	snprintf(initrd, sizeof(initrd), "/proc/self/fd/%d", ifd);
+	cfg.boot.initrd = initrd;
+
+	/* quiet: the console is for failures; rdinit: our init (it is /init
+	 * anyway, said so that a kernel's built-in initramfs cannot win).
+	 * console=, panic=-1 and reboot=k,panic_warm come from the defaults
+	 * every Linux gets (boot/linux_cmdline.c), so a panic is status 8. */
+	static char cmdline[4096];
+	int l = snprintf(cmdline, sizeof(cmdline), "quiet rdinit=/init%s%s",
+			 cfg.boot.cmdline ? " " : "", cfg.boot.cmdline ? cfg.boot.cmdline : "");
+	if (l < 0 || (size_t)l >= sizeof(cmdline)) {
+		fprintf(stderr, "nobios: --append: command line too long\n");
+		return NB_EXIT_USAGE;
+	}
+	cfg.boot.cmdline = cmdline;
+
+	int console = -1;
+	cfg.console_in = -1; /* CMD's stdin is /dev/null (README: stdin) */
+	if (a->console || cfg.verbose) {
+		cfg.console_out = STDERR_FILENO;
+	} else {
+		console = memfd_create("nobios-exec-console", MFD_CLOEXEC);
+		if (console < 0) {
+			fprintf(stderr, "nobios: exec: memfd_create: %s\n", strerror(errno));
+			return NB_EXIT_INTERNAL;
+		}
+		cfg.console_out = console;
+	}
+	struct exec_channel ch = { .out_fd = STDOUT_FILENO, .err_fd = STDERR_FILENO };
+	cfg.exec = &ch;
+
+	struct machine_result res;
+	int st = boot_and_run(&cfg, &res);
+	int report = atomic_load(&ch.report);
+	if (report == EXEC_REPORT_EXIT && !res.data_error[0])
+		return ch.status;
+	if (res.stop == MACHINE_STOP_SIGNAL)
+		return st;
+	if (report == EXEC_REPORT_SETUP) {
+		fprintf(stderr, "nobios: exec: the guest's init could not set the command up "
+			"(code %u; its message is above)\n", ch.setup_code);
+		st = NB_EXIT_EXEC_SETUP;
+	} else if (res.stop == MACHINE_STOP_ERROR && !atomic_load(&ch.started) &&
+		   st == NB_EXIT_USAGE) {
+		return st; /* a bad KERNEL: its one line was printed */
+	} else if (res.stop != MACHINE_STOP_PANIC && res.stop != MACHINE_STOP_TIMEOUT &&
+		   res.stop != MACHINE_STOP_SHUTDOWN && res.stop != MACHINE_STOP_FAIL_ENTRY &&
+		   res.stop != MACHINE_STOP_INTERNAL && res.stop != MACHINE_STOP_ERROR) {
+		fprintf(stderr, "nobios: exec: the guest stopped (%s) before %s\n", res.cause,
+			atomic_load(&ch.started) ? "the command's status was reported"
+						 : "the command ran");
+		st = NB_EXIT_EXEC_NO_STATUS;
+	} else if (res.stop == MACHINE_STOP_TIMEOUT || res.stop == MACHINE_STOP_PANIC) {
+		fprintf(stderr, "nobios: exec: %s %s\n",
+			res.stop == MACHINE_STOP_PANIC ? "the kernel panicked" : "--timeout expired",
+			atomic_load(&ch.started) ? "while the command ran" : "before the command ran");
+	}
+	if (console >= 0)
+		exec_console_tail(console);
+	return st;
+}
+
+int main(int argc, char **argv)
+{
+	struct args args;
+	if (args_parse(argc, argv, &args) < 0)
+		return usage_error();
+	switch (args.action) {
+	case ARGS_USAGE: usage_exit(stderr, NB_EXIT_USAGE); break;
+	case ARGS_HELP: usage_exit(stdout, 0); break;
+	case ARGS_VERSION: return cli_print_version(stdout, args.cfg.verbose);
+	case ARGS_INSPECT: return cmd_inspect(args.inspect_path, &args.cfg);
+	case ARGS_EXEC: return cmd_exec(&args);
+	case ARGS_RUN: break;
+	}
+	struct machine_config cfg = args.cfg;
+	cfg.console_in = STDIN_FILENO;
+	cfg.console_out = STDOUT_FILENO;
+	struct machine_result res;
+	return boot_and_run(&cfg, &res);
 }
