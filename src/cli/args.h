@@ -23,7 +23,8 @@ struct args {
 	struct machine_config cfg;
 	const char *inspect_path; /* ARGS_INSPECT */
 	bool version;             /* --version seen (internal) */
-	/* ARGS_EXEC: the command after "--", and the exec-only flags. */
+	/* ARGS_EXEC: the command after "--" (exec.argv points into argv), and
+	 * the exec-only flags. */
 	struct exec_config exec;
 	bool console;             /* --console: the kernel's console on stderr */
 	char kernel_buf[4096];    /* --kernel-from-build DIR's bzImage path */

@@ -26,6 +26,38 @@ const char *const elfdeps_default_dirs[] = {
 	"/lib", "/usr/lib", "/usr/local/lib", NULL,
 };
 
+void elfdeps_normalize(char *path)
+{
+	char tmp[PATH_MAX];
+	size_t o = 0;
+	for (const char *s = path; *s && o < sizeof(tmp) - 2;) {
+		while (*s == '/')
+			s++;
+		size_t len = strcspn(s, "/");
+		if (len == 0)
+			break;
+		if (len == 1 && s[0] == '.') {
+			/* nothing */
+		} else if (len == 2 && s[0] == '.' && s[1] == '.') {
+			while (o > 0 && tmp[o - 1] != '/')
+				o--;
+			if (o > 0)
+				o--;
+		} else {
+			if (o + 1 + len >= sizeof(tmp))
+				break;
+			tmp[o++] = '/';
+			memcpy(tmp + o, s, len);
+			o += len;
+		}
+		s += len;
+	}
+	if (o == 0)
+		tmp[o++] = '/';
+	tmp[o] = 0;
+	strcpy(path, tmp);
+}
+
 static int in_file(size_t size, uint64_t off, uint64_t len)
 {
 	return off <= size && len <= size - off;
@@ -271,8 +303,11 @@ static int resolve_one(const char *path, const char *const *sysdirs, const char 
 			rc = nb_err("%s: needs %s, which is in none of the library directories "
 				    "(DT_RUNPATH, LD_LIBRARY_PATH, /lib/x86_64-linux-gnu, ...)",
 				    path, in.needed[i]);
-		else
+		else {
+			if (found[0] == '/')
+				elfdeps_normalize(found);
 			rc = resolve_one(found, sysdirs, ldpath, out);
+		}
 	}
 	boot_file_close(&f); /* in points into f: used up by now */
 	return rc;

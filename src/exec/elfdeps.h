@@ -35,6 +35,10 @@ void elfdeps_set_free(struct elfdeps_set *s);
 /* Add path (a copy); 1 if it was new, 0 if already there, -1 on error. */
 int elfdeps_set_add(struct elfdeps_set *s, const char *path);
 
+/* Normalise an absolute path in place, lexically: drop "." and empty
+ * components, fold "..", so one file found two ways is packed once. */
+void elfdeps_normalize(char *path);
+
 /* The default system directories (x86-64 Debian multiarch first). */
 extern const char *const elfdeps_default_dirs[];
 

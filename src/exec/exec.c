@@ -69,32 +69,7 @@ static int absolute(const char *path, char out[PATH_MAX])
 		if ((size_t)snprintf(out, PATH_MAX, "%s/%s", cwd, path) >= PATH_MAX)
 			return nb_err("%s: path too long", path);
 	}
-	/* Normalise in place: drop "." and "//", fold "..". */
-	char tmp[PATH_MAX];
-	size_t o = 0;
-	for (const char *s = out; *s;) {
-		while (*s == '/')
-			s++;
-		size_t len = strcspn(s, "/");
-		if (len == 0)
-			break;
-		if (len == 1 && s[0] == '.') {
-		} else if (len == 2 && s[0] == '.' && s[1] == '.') {
-			while (o > 0 && tmp[o - 1] != '/')
-				o--;
-			if (o > 0)
-				o--;
-		} else {
-			tmp[o++] = '/';
-			memcpy(tmp + o, s, len);
-			o += len;
-		}
-		s += len;
-	}
-	if (o == 0)
-		tmp[o++] = '/';
-	tmp[o] = 0;
-	strcpy(out, tmp);
+	elfdeps_normalize(out);
 	return 0;
 }
 

@@ -22,7 +22,7 @@ check exec-pack-missing eval '[ "$RC" = 2 ] && has "$W/no-such-file" && has "No 
 python3 -c 'import struct, sys; sys.stdout.buffer.write(b"\x7fELF\x02\x01\x01" + bytes(9) +
 	struct.pack("<HHIQQQIHHHHHH", 3, 62, 1, 0, 0x10000, 0, 0, 64, 56, 1, 64, 0, 0))' > "$W/bad.elf"
 run_nobios 20 exec "$KERNEL" --pack "$W/bad.elf" -- true
-check exec-pack-malformed-elf eval '[ "$RC" = 2 ] && has "$W/bad.elf"'
+check exec-pack-malformed-elf eval '[ "$RC" = 2 ] && has "$W/bad.elf: program headers outside the file"'
 run_nobios 20 exec --kernel-from-build "$W/no-tree" -- true
 check exec-kernel-from-build eval '[ "$RC" = 2 ] && has "$W/no-tree/arch/x86/boot/bzImage"'
 
