@@ -23,6 +23,8 @@ SANDBOX_NEEDS(cli_needs, "front end: deferred KVM teardown (src/cli/main.c)", 0,
 
 static const char usage_text[] =
 	"usage: nobios run [KERNEL] [options]     boot a kernel or disk image\n"
+	"       nobios exec KERNEL [options] -- CMD [ARGS...]\n"
+	"                                         run CMD in KERNEL, exit with its status\n"
 	"       nobios inspect FILE [options]     say what FILE is and how it would boot\n"
 	"       nobios --help | --version [-v]\n"
 	"\n"
@@ -56,12 +58,27 @@ static const char usage_text[] =
 	"  --dump-state-on-exit       print the decoded vCPU state when the guest stops\n"
 	"  --gdb PORT                 gdb remote stub on 127.0.0.1:PORT\n"
 	"  --gdb-wait                 with --gdb: wait for gdb before the first instruction\n"
+	"exec (nobios exec KERNEL [options] -- CMD [ARGS...]; also -m, --cpus, --append,\n"
+	"      --timeout, --gdb, -v):\n"
+	"  --pack FILE                put FILE (and a program's interpreter and shared\n"
+	"                             libraries) into the guest at its host path (repeatable);\n"
+	"                             CMD itself is packed when it is on the host's PATH\n"
+	"  --no-pack-cmd              do not look CMD up on the host\n"
+	"  --env NAME=VALUE           set a variable for CMD (repeatable)\n"
+	"  --cwd DIR                  CMD's working directory in the guest (default /)\n"
+	"  --user                     run CMD as the calling uid/gid (the default)\n"
+	"  --root                     run CMD as root\n"
+	"  --kernel-from-build DIR    boot DIR/arch/x86/boot/bzImage (a kernel build tree)\n"
+	"  --console                  show the kernel's console on stderr (-v does too)\n"
 	"\n"
 	"Exit status: 0 clean power-off or reset; (v << 1) | 1 when the guest writes v to\n"
 	"port 0xF4; 2 bad usage or bad input file; 4 guest fault (triple fault, entry failure,\n"
 	"emulation failure, hang, --timeout); 6 host or KVM error, or a system call the\n"
 	"sandbox refused; 8 Linux guest panicked (with the default reboot=k,panic_warm);\n"
-	"10 a disk write or the flush at exit failed (data the guest wrote may be lost).\n";
+	"10 a disk write or the flush at exit failed (data the guest wrote may be lost).\n"
+	"exec: CMD's status (128 + N when signal N ended it, 127 not found); 4 --timeout;\n"
+	"8 the kernel panicked; 12 the guest stopped before CMD's status; 14 the guest's\n"
+	"init could not set CMD up; 2 and 6 as above.\n";
 
 static void usage_exit(FILE *out, int status)
 {
@@ -194,7 +211,7 @@ static int boot_and_run(const struct machine_config *cfg_in, struct machine_resu
 #define EXEC_TAIL_LINES 20
 static void exec_console_tail(int fd)
 {
-	char buf[8192];
+	char buf[32768];
 	off_t end = lseek(fd, 0, SEEK_END);
 	if (end <= 0)
 		return;
@@ -206,6 +223,20 @@ static void exec_console_tail(int fd)
 	while (len < sizeof(buf) - 1 && (n = read(fd, buf + len, sizeof(buf) - 1 - len)) > 0)
 		len += (size_t)n;
 	buf[len] = 0;
+	/* An oops's register dump is longer than the tail: the panic's own
+	 * line, which says why, goes first. */
+	const char *panic = NULL;
+	for (const char *p = buf; (p = strstr(p, "Kernel panic - not syncing")); p++)
+		panic = p;
+	if (panic) {
+		char line[256];
+		size_t pl = strcspn(panic, "\r\n");
+		pl = pl < sizeof(line) - 1 ? pl : sizeof(line) - 1;
+		for (size_t i = 0; i < pl; i++) /* the guest's bytes: no escapes */
+			line[i] = (unsigned char)panic[i] < 0x20 || panic[i] == 0x7f ? '?' : panic[i];
+		line[pl] = 0;
+		fprintf(stderr, "nobios: %s\n", line);
+	}
 	/* Start at the EXEC_TAIL_LINES-th line from the end. */
 	size_t pos = len, lines = 0;
 	while (pos > 0) {
@@ -220,7 +251,7 @@ static void exec_console_tail(int fd)
 			*nl = 0;
 		/* the console's bytes are the guest's: no control characters */
 		for (char *c = line; *c; c++)
-			if ((unsigned char)*c < 0x20 && *c != '\t')
+			if (((unsigned char)*c < 0x20 && *c != '\t') || *c == 0x7f)
 				*c = '?';
 		size_t l = strlen(line);
 		if (l && line[l - 1] == '?') /* a CR before the NL */

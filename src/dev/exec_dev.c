@@ -20,6 +20,11 @@
 #include "exec/exec_port.h"
 #include "nobios.h"
 #include "util/err.h"
+#include "util/sandbox.h"
+
+/* A non-blocking stdout is waited for, not dropped (put()). */
+SANDBOX_NEEDS(exec_dev_needs, "exec ports: CMD's output (src/dev/exec_dev.c)", 0,
+	SB_ALLOW(poll));
 
 struct exec_dev {
 	struct dev_host *host;

@@ -67,7 +67,7 @@ OUT=$(timeout -k 5 "$LIMIT" "$NOBIOS" exec "$KERNEL" --timeout $((LIMIT - 10)) -
 	sh -c 'for i in 1 2 3 4 5; do echo o$i; echo e$i >&2; done' </dev/null 2>&1); RC=$?
 echo "   merged: $((SECONDS - t0)) s, status $RC"
 check exec-streams-merged eval '[ "$RC" = 0 ] &&
-	[ "$(printf "%s" "$OUT" | tr "\n" " ")" = "o1 e1 o2 e2 o3 e3 o4 e4 o5 e5 " ]'
+	[ "$(printf "%s" "$OUT" | tr "\n" " ")" = "o1 e1 o2 e2 o3 e3 o4 e4 o5 e5" ]'
 
 # A dynamic helper of our own, packed with its libraries (no 9p in play:
 # --no-pack-cmd, so the only copy of it in the guest is --pack's).
