@@ -8,10 +8,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli/args.h"
 #include "cli/version.h"
+#include "dev/console_tty.h"
 #include "exec/exec.h"
 #include "nobios.h"
 #include "util/err.h"
@@ -271,6 +273,16 @@ static int cmd_exec(struct args *a)
 	struct machine_config cfg = a->cfg;
 	unsigned uid = a->exec.root ? 0 : (unsigned)getuid();
 	unsigned gid = a->exec.root ? 0 : (unsigned)getgid();
+	/* stdin reaches CMD when it is a pipe, file, socket or a terminal this
+	 * process may read (not from the background: SIGTTIN); a character
+	 * device such as /dev/null, or a closed fd, gives CMD /dev/null. */
+	struct stat in_st;
+	int in_fd = -1;
+	if (fstat(STDIN_FILENO, &in_st) == 0 &&
+	    (S_ISFIFO(in_st.st_mode) || S_ISREG(in_st.st_mode) || S_ISSOCK(in_st.st_mode) ||
+	     (isatty(STDIN_FILENO) && !console_tty_background(STDIN_FILENO))))
+		in_fd = STDIN_FILENO;
+	a->exec.stdin_forwarded = in_fd >= 0;
 	struct cpio c;
 	cpio_init(&c);
 	if (exec_build_initramfs(&a->exec, uid, gid, cfg.log, &c) < 0) {
@@ -314,7 +326,7 @@ static int cmd_exec(struct args *a)
 	cfg.boot.cmdline = cmdline;
 
 	int console = -1;
-	cfg.console_in = -1; /* CMD's stdin is /dev/null (README: stdin) */
+	cfg.console_in = -1; /* stdin is CMD's (the exec ports), not COM1's */
 	if (a->console || cfg.verbose) {
 		cfg.console_out = STDERR_FILENO;
 	} else {
@@ -325,7 +337,8 @@ static int cmd_exec(struct args *a)
 		}
 		cfg.console_out = console;
 	}
-	struct exec_channel ch = { .out_fd = STDOUT_FILENO, .err_fd = STDERR_FILENO };
+	struct exec_channel ch = { .out_fd = STDOUT_FILENO, .err_fd = STDERR_FILENO,
+				   .in_fd = in_fd };
 	cfg.exec = &ch;
 
 	struct machine_result res;

@@ -22,7 +22,8 @@
 #include "util/err.h"
 #include "util/sandbox.h"
 
-/* A non-blocking stdout is waited for, not dropped (put()). */
+/* A non-blocking stdout is waited for, not dropped (put()); stdin is
+ * polled without waiting (stdin_fill()). */
 SANDBOX_NEEDS(exec_dev_needs, "exec ports: CMD's output (src/dev/exec_dev.c)", 0,
 	SB_ALLOW(poll));
 
@@ -30,7 +31,34 @@ struct exec_dev {
 	struct dev_host *host;
 	struct exec_channel *ch;
 	bool dead[2]; /* stdout, stderr: the host side is gone */
+	/* Host stdin: what the last fill read, handed out byte by byte. */
+	uint8_t in_buf[EXEC_STDIN_CHUNK];
+	unsigned in_len, in_pos;
+	bool in_eof;
 };
+
+/* Read what stdin has now, without blocking (a terminal in its usual
+ * line mode gives whole lines).  The guest asks; it never waits here. */
+static uint32_t stdin_fill(struct exec_dev *d)
+{
+	if (d->in_pos < d->in_len)
+		return d->in_len - d->in_pos;
+	d->in_len = d->in_pos = 0;
+	if (d->in_eof || d->ch->in_fd < 0)
+		return EXEC_STDIN_EOF;
+	struct pollfd p = { .fd = d->ch->in_fd, .events = POLLIN };
+	if (poll(&p, 1, 0) <= 0)
+		return 0;
+	ssize_t n = read(d->ch->in_fd, d->in_buf, sizeof(d->in_buf));
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return 0;
+	if (n <= 0) {
+		d->in_eof = true;
+		return EXEC_STDIN_EOF;
+	}
+	d->in_len = (unsigned)n;
+	return d->in_len;
+}
 
 static void put(struct exec_dev *d, int which, const uint8_t *data, unsigned size)
 {
@@ -51,8 +79,14 @@ static void put(struct exec_dev *d, int which, const uint8_t *data, unsigned siz
 
 static void exec_in(void *opaque, uint16_t port, uint8_t *data, unsigned size)
 {
-	/* The event port reads as the magic: init checks it is in nobios. */
-	uint32_t v = port == EXEC_PORT_EVENT && size == 4 ? EXEC_MAGIC : 0xFFFFFFFFu;
+	struct exec_dev *d = opaque;
+	uint32_t v = 0xFFFFFFFFu;
+	if (port == EXEC_PORT_EVENT && size == 4)
+		v = EXEC_MAGIC; /* init checks that it runs in nobios */
+	else if (port == EXEC_PORT_STDIN_FILL && size == 4)
+		v = stdin_fill(d);
+	else if (port == EXEC_PORT_STDIN && size == 1)
+		v = d->in_pos < d->in_len ? d->in_buf[d->in_pos++] : 0;
 	dev_data_put(data, size, v);
 }
 

@@ -142,6 +142,8 @@ static int build_conf(const struct exec_config *cfg, unsigned uid, unsigned gid,
 		r = conf_put(buf, len, EXEC_CONF_ENV, cfg->env[i]);
 	if (r == 0)
 		r = conf_put(buf, len, EXEC_CONF_CWD, cfg->cwd ? cfg->cwd : "/");
+	if (r == 0 && cfg->stdin_forwarded)
+		r = conf_put(buf, len, EXEC_CONF_STDIN, "1");
 	snprintf(num, sizeof(num), "%u", uid);
 	if (r == 0)
 		r = conf_put(buf, len, EXEC_CONF_UID, num);

@@ -25,6 +25,7 @@ struct exec_config {
 	const char *cwd;              /* --cwd DIR, or NULL: "/" */
 	bool root;                    /* --root: uid/gid 0 instead of the caller's */
 	bool no_pack_cmd;             /* --no-pack-cmd: CMD is not looked up on the host */
+	bool stdin_forwarded;         /* set by the front end: host stdin reaches CMD */
 };
 
 /* The embedded init (src/exec/init_blob.S). */
@@ -52,6 +53,7 @@ enum exec_report {
 
 struct exec_channel {
 	int out_fd, err_fd;          /* CMD's stdout and stderr go here */
+	int in_fd;                   /* host stdin to forward, or -1 */
 	atomic_bool started;         /* init forked CMD */
 	atomic_int report;           /* enum exec_report */
 	int status;                  /* EXEC_REPORT_EXIT: 0..255 */

@@ -14,7 +14,14 @@
 #define EXEC_PORT_LEN     16
 #define EXEC_PORT_STDOUT  (EXEC_PORT_BASE + 0) /* out, bytes (rep outsb): CMD's stdout */
 #define EXEC_PORT_STDERR  (EXEC_PORT_BASE + 1) /* out, bytes: CMD's stderr (and init's messages) */
+#define EXEC_PORT_STDIN   (EXEC_PORT_BASE + 2) /* in, bytes (rep insb): host stdin, after a fill */
 #define EXEC_PORT_EVENT   (EXEC_PORT_BASE + 4) /* out, dword: EXEC_EV_* << 16 | value */
+/* in, dword: nobios reads what host stdin has now (never blocking) and
+ * answers how many bytes EXEC_PORT_STDIN will give (at most 4096; 0: none
+ * yet), or EXEC_STDIN_EOF when stdin has ended (or is not forwarded). */
+#define EXEC_PORT_STDIN_FILL (EXEC_PORT_BASE + 8)
+#define EXEC_STDIN_EOF    0xFFFFFFFFu
+#define EXEC_STDIN_CHUNK  4096
 /* The guest reads EXEC_PORT_EVENT as EXEC_MAGIC when the channel is there. */
 #define EXEC_MAGIC        0x6E6F6278u /* "xbon" */
 
@@ -36,6 +43,7 @@
 #define EXEC_CONF_CWD     'c'
 #define EXEC_CONF_UID     'u' /* decimal */
 #define EXEC_CONF_GID     'g' /* decimal */
+#define EXEC_CONF_STDIN   'i' /* "1": host stdin is forwarded (else CMD gets /dev/null) */
 #define EXEC_CONF_MAX     (1u << 20)
 
 #endif

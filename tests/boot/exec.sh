@@ -27,7 +27,7 @@ run_nobios 20 exec --kernel-from-build "$W/no-tree" -- true
 check exec-kernel-from-build eval '[ "$RC" = 2 ] && has "$W/no-tree/arch/x86/boot/bzImage"'
 
 ALL="exec-true exec-exit-7 exec-signal exec-not-found exec-streams exec-streams-merged
-     exec-pack-dynamic exec-pack-static exec-panic exec-poweroff exec-timeout"
+     exec-stdin exec-stdin-large exec-pack-dynamic exec-pack-static exec-panic exec-poweroff exec-timeout"
 # shellcheck disable=SC2086
 need_kvm $ALL || exit 0
 # shellcheck disable=SC2086
@@ -68,6 +68,20 @@ OUT=$(timeout -k 5 "$LIMIT" "$NOBIOS" exec "$KERNEL" --timeout $((LIMIT - 10)) -
 echo "   merged: $((SECONDS - t0)) s, status $RC"
 check exec-streams-merged eval '[ "$RC" = 0 ] &&
 	[ "$(printf "%s" "$OUT" | tr "\n" " ")" = "o1 e1 o2 e2 o3 e3 o4 e4 o5 e5" ]'
+
+# stdin: a pipe reaches CMD (lines in order, then end of file); a large
+# one in many chunks.  (Every other test gives /dev/null: CMD gets
+# /dev/null.)
+t0=$SECONDS
+OUT=$(printf 'abc\ndef\n' | timeout -k 5 "$LIMIT" "$NOBIOS" exec "$KERNEL" --timeout $((LIMIT - 10)) -- \
+	sh -c 'read a; read b; echo "$b $a"; if read c; then echo more; else echo eof; fi' 2>&1); RC=$?
+echo "   stdin: $((SECONDS - t0)) s, status $RC"
+check exec-stdin eval '[ "$RC" = 0 ] && [ "$OUT" = "$(printf "def abc\neof")" ]'
+t0=$SECONDS
+OUT=$(seq 1 30000 | timeout -k 5 "$LIMIT" "$NOBIOS" exec "$KERNEL" --timeout $((LIMIT - 10)) -- \
+	cksum 2>&1); RC=$?
+echo "   stdin (large): $((SECONDS - t0)) s, status $RC"
+check exec-stdin-large eval '[ "$RC" = 0 ] && [ "$OUT" = "$(seq 1 30000 | cksum)" ]'
 
 # A dynamic helper of our own, packed with its libraries (no 9p in play:
 # --no-pack-cmd, so the only copy of it in the guest is --pack's).

@@ -47,6 +47,14 @@ static void port_bytes(unsigned port, const void *buf, size_t len)
 	}
 }
 
+/* rep insb: len bytes of host stdin, as the last fill announced. */
+static void port_read(unsigned port, void *buf, size_t len)
+{
+	void *di = buf;
+	size_t cx = len;
+	__asm__ volatile("rep insb" : "+D"(di), "+c"(cx) : "d"((uint16_t)port) : "memory");
+}
+
 static void event(unsigned ev, unsigned value)
 {
 	outl((ev << 16) | (value & 0xFFFF), EXEC_PORT_EVENT);
@@ -88,6 +96,7 @@ static char *argv_[MAX_ARGS + 1], *envp_[MAX_ENV + 1];
 static const char *cwd = "/";
 static uid_t uid;
 static gid_t gid;
+static int stdin_fwd;
 
 static void read_conf(void)
 {
@@ -117,6 +126,7 @@ static void read_conf(void)
 		case EXEC_CONF_CWD: cwd = s; break;
 		case EXEC_CONF_UID: uid = (uid_t)strtoul(s, NULL, 10); break;
 		case EXEC_CONF_GID: gid = (gid_t)strtoul(s, NULL, 10); break;
+		case EXEC_CONF_STDIN: stdin_fwd = s[0] == '1'; break;
 		default: break;
 		}
 	}
@@ -154,11 +164,12 @@ static int forward(int fd, unsigned port)
 	return 0;
 }
 
-static void child(int out, int err)
+static void child(int in, int out, int err)
 {
 	struct sched_param sp = { 0 };
 	sched_setscheduler(0, SCHED_OTHER, &sp);
-	int in = open("/dev/null", O_RDONLY);
+	if (in < 0)
+		in = open("/dev/null", O_RDONLY);
 	if (in >= 0 && in != 0) {
 		dup2(in, 0);
 		close(in);
@@ -170,6 +181,7 @@ static void child(int out, int err)
 	if (err > 2)
 		close(err);
 	signal(SIGCHLD, SIG_DFL);
+	signal(SIGPIPE, SIG_DFL); /* init ignores it; CMD must not inherit that */
 	setsid();
 	if (chdir(cwd) < 0) {
 		fprintf(stderr, "nobios-init: cannot change to directory %s: %s\n", cwd,
@@ -207,10 +219,17 @@ int main(void)
 	chmod("/tmp", 01777);
 	read_conf();
 
-	int out[2], err[2];
+	int out[2], err[2], in[2] = { -1, -1 };
 	if (pipe2(out, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0 ||
 	    pipe2(sigpipe_, O_CLOEXEC | O_NONBLOCK) < 0)
 		fail(EXEC_SETUP_PIPE, "pipe");
+	/* CMD's stdin: a pipe init fills from the host (never blocking init:
+	 * CMD may never read it), else /dev/null. */
+	if (stdin_fwd && pipe2(in, O_CLOEXEC) < 0)
+		fail(EXEC_SETUP_PIPE, "pipe");
+	if (in[1] >= 0)
+		fcntl(in[1], F_SETFL, O_NONBLOCK);
+	signal(SIGPIPE, SIG_IGN); /* CMD closing its stdin is EPIPE here */
 	struct sigaction sa = { .sa_handler = on_chld, .sa_flags = SA_NOCLDSTOP | SA_RESTART };
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGCHLD, &sa, NULL);
@@ -221,22 +240,31 @@ int main(void)
 	if (pid < 0)
 		fail(EXEC_SETUP_FORK, "fork");
 	if (pid == 0)
-		child(out[1], err[1]);
+		child(in[0], out[1], err[1]);
 	close(out[1]);
 	close(err[1]);
+	if (in[0] >= 0)
+		close(in[0]);
+	int in_w = in[1];
+	static char ibuf[EXEC_STDIN_CHUNK];
+	size_t ilen = 0, ioff = 0;
 	event(EXEC_EV_STARTED, 0);
 
 	int status = 0;
 	int open_out = 1, open_err = 1, reaped = 0;
 	while (!reaped || open_out || open_err) {
-		struct pollfd p[3] = {
+		struct pollfd p[4] = {
 			{ .fd = open_out ? out[0] : -1, .events = POLLIN },
 			{ .fd = open_err ? err[0] : -1, .events = POLLIN },
 			{ .fd = sigpipe_[0], .events = POLLIN },
+			{ .fd = in_w >= 0 && ioff < ilen ? in_w : -1, .events = POLLOUT },
 		};
 		/* After CMD ended, what is left in the pipes is forwarded; a
-		 * background child holding them open does not keep the VM up. */
-		int n = poll(p, 3, reaped ? 0 : -1);
+		 * background child holding them open does not keep the VM up.
+		 * With stdin to forward and nothing pending, ask the host every
+		 * 20 ms (a port read that never blocks: see exec_port.h). */
+		int timeout = reaped ? 0 : in_w >= 0 && ioff == ilen ? 20 : -1;
+		int n = poll(p, 4, timeout);
 		if (n < 0 && errno != EINTR)
 			break;
 		if (n > 0) {
@@ -250,6 +278,28 @@ int main(void)
 				char c[64];
 				while (read(sigpipe_[0], c, sizeof(c)) > 0)
 					;
+			}
+		}
+		if (in_w >= 0 && !reaped) {
+			if (ioff == ilen) {
+				uint32_t avail = inl(EXEC_PORT_STDIN_FILL);
+				if (avail == EXEC_STDIN_EOF) {
+					close(in_w); /* CMD sees end of file */
+					in_w = -1;
+				} else if (avail > 0) {
+					ilen = avail < sizeof(ibuf) ? avail : sizeof(ibuf);
+					ioff = 0;
+					port_read(EXEC_PORT_STDIN, ibuf, ilen);
+				}
+			}
+			if (in_w >= 0 && ioff < ilen) {
+				ssize_t w = write(in_w, ibuf + ioff, ilen - ioff);
+				if (w > 0) {
+					ioff += (size_t)w;
+				} else if (w < 0 && errno != EAGAIN && errno != EINTR) {
+					close(in_w); /* CMD closed its stdin */
+					in_w = -1;
+				}
 			}
 		}
 		if (reaped && n == 0)
