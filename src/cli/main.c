@@ -283,6 +283,9 @@ static int cmd_exec(struct args *a)
 	     (isatty(STDIN_FILENO) && !console_tty_background(STDIN_FILENO))))
 		in_fd = STDIN_FILENO;
 	a->exec.stdin_forwarded = in_fd >= 0;
+	if (cfg.log)
+		fprintf(cfg.log, "nobios: exec: stdin %s\n",
+			in_fd >= 0 ? "is forwarded to the command" : "is not forwarded: /dev/null");
 	struct cpio c;
 	cpio_init(&c);
 	if (exec_build_initramfs(&a->exec, uid, gid, cfg.log, &c) < 0) {

@@ -57,6 +57,8 @@ static uint32_t stdin_fill(struct exec_dev *d)
 		return EXEC_STDIN_EOF;
 	}
 	d->in_len = (unsigned)n;
+	if (d->host->log)
+		fprintf(d->host->log, "nobios: exec: %u bytes of stdin for the guest\n", d->in_len);
 	return d->in_len;
 }
 

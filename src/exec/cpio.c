@@ -124,7 +124,7 @@ int cpio_add_parents(struct cpio *c, const char *name)
 	char buf[4096];
 	if (strlen(name) >= sizeof(buf))
 		return nb_err("initramfs: name too long: %s", name);
-	strcpy(buf, name);
+	memcpy(buf, name, strlen(name) + 1);
 	for (char *s = strchr(buf, '/'); s; s = strchr(s + 1, '/')) {
 		*s = 0;
 		if (buf[0] && !have_dir(c, buf)) {

@@ -55,7 +55,7 @@ void elfdeps_normalize(char *path)
 	if (o == 0)
 		tmp[o++] = '/';
 	tmp[o] = 0;
-	strcpy(path, tmp);
+	memcpy(path, tmp, o + 1); /* never longer than path was */
 }
 
 static int in_file(size_t size, uint64_t off, uint64_t len)

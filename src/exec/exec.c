@@ -61,7 +61,7 @@ static int absolute(const char *path, char out[PATH_MAX])
 	if (path[0] == '/') {
 		if (strlen(path) >= PATH_MAX)
 			return nb_err("%s: path too long", path);
-		strcpy(out, path);
+		memcpy(out, path, strlen(path) + 1);
 	} else {
 		char cwd[PATH_MAX];
 		if (!getcwd(cwd, sizeof(cwd)))

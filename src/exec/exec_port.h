@@ -14,7 +14,10 @@
 #define EXEC_PORT_LEN     16
 #define EXEC_PORT_STDOUT  (EXEC_PORT_BASE + 0) /* out, bytes (rep outsb): CMD's stdout */
 #define EXEC_PORT_STDERR  (EXEC_PORT_BASE + 1) /* out, bytes: CMD's stderr (and init's messages) */
-#define EXEC_PORT_STDIN   (EXEC_PORT_BASE + 2) /* in, bytes (rep insb): host stdin, after a fill */
+/* in, bytes (rep insb): host stdin, after a fill.  Reading consumes: the
+ * guest's buffer must be present and writable before the rep insb (a page
+ * fault restarts the instruction and the bytes already read are gone). */
+#define EXEC_PORT_STDIN   (EXEC_PORT_BASE + 2)
 #define EXEC_PORT_EVENT   (EXEC_PORT_BASE + 4) /* out, dword: EXEC_EV_* << 16 | value */
 /* in, dword: nobios reads what host stdin has now (never blocking) and
  * answers how many bytes EXEC_PORT_STDIN will give (at most 4096; 0: none

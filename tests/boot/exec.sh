@@ -79,9 +79,9 @@ echo "   stdin: $((SECONDS - t0)) s, status $RC"
 check exec-stdin eval '[ "$RC" = 0 ] && [ "$OUT" = "$(printf "def abc\neof")" ]'
 t0=$SECONDS
 OUT=$(seq 1 30000 | timeout -k 5 "$LIMIT" "$NOBIOS" exec "$KERNEL" --timeout $((LIMIT - 10)) -- \
-	cksum 2>&1); RC=$?
+	sh -c 'n=0; s=0; while read l; do n=$((n + 1)); s=$((s + l)); done; echo $n $s' 2>&1); RC=$?
 echo "   stdin (large): $((SECONDS - t0)) s, status $RC"
-check exec-stdin-large eval '[ "$RC" = 0 ] && [ "$OUT" = "$(seq 1 30000 | cksum)" ]'
+check exec-stdin-large eval '[ "$RC" = 0 ] && [ "$OUT" = "30000 450015000" ]'
 
 # A dynamic helper of our own, packed with its libraries (no 9p in play:
 # --no-pack-cmd, so the only copy of it in the guest is --pack's).

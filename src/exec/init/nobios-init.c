@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/io.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -47,9 +48,13 @@ static void port_bytes(unsigned port, const void *buf, size_t len)
 	}
 }
 
-/* rep insb: len bytes of host stdin, as the last fill announced. */
+/* rep insb: len bytes of host stdin, as the last fill announced.  Each
+ * byte read is consumed in nobios, and a page fault on buf in the middle
+ * of the instruction makes KVM run it again from the start: so buf is
+ * written first (and init's memory is locked), never faulted here. */
 static void port_read(unsigned port, void *buf, size_t len)
 {
+	memset(buf, 0, len);
 	void *di = buf;
 	size_t cx = len;
 	__asm__ volatile("rep insb" : "+D"(di), "+c"(cx) : "d"((uint16_t)port) : "memory");
@@ -209,6 +214,7 @@ int main(void)
 		return 1; /* nothing to tell nobios with: the guest panics (status 8) */
 	if (inl(EXEC_PORT_EVENT) != EXEC_MAGIC)
 		return 1;
+	mlockall(MCL_CURRENT | MCL_FUTURE); /* see port_read */
 	mount_fs("devtmpfs", "/dev", "devtmpfs", MS_NOSUID);
 	mount_fs("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC);
 	mount_fs("sysfs", "/sys", "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC);
