@@ -310,6 +310,17 @@ static int cmd_exec(struct args *a)
 	}
 	if (cfg.log)
 		fprintf(cfg.log, "nobios: exec: initramfs of %zu bytes\n", c.len);
+	/* bench/run.py boots the very same initramfs in QEMU for comparison
+	 * (the init runs CMD on the console there and reboots). */
+	const char *save = getenv("NOBIOS_EXEC_SAVE_INITRAMFS");
+	if (save && *save) {
+		FILE *f = fopen(save, "wb");
+		if (!f || fwrite(c.data, 1, c.len, f) != c.len || fclose(f) != 0) {
+			fprintf(stderr, "nobios: %s: cannot write the initramfs\n", save);
+			cpio_free(&c);
+			return NB_EXIT_INTERNAL;
+		}
+	}
 	cpio_free(&c);
 	char initrd[64];
 	snprintf(initrd, sizeof(initrd), "/proc/self/fd/%d", ifd);
