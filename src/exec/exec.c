@@ -8,9 +8,11 @@
  *   needs (elfdeps.h), so the same PATH finds it inside.
  *
  * Files are read whole (boot_file_open: a file that changes while read is
- * an error naming it) and stored as regular files with their host
- * permission bits, owned by root: the guest sees a copy, not the host's
- * file, so symlinks are followed. */
+ * an error naming it) and stored as regular files with their host owner
+ * and permission bits (a 0700 program of the user's stays runnable by
+ * CMD, which runs as that user): the guest sees a copy, not the host's
+ * file, so symlinks are followed.  Directories nobios adds are root's,
+ * 0755. */
 #include "exec/exec.h"
 
 #include <errno.h>
@@ -85,7 +87,8 @@ static int pack_file(struct cpio *c, const char *path, FILE *log)
 		return -1;
 	int r = cpio_add_parents(c, path);
 	if (r == 0)
-		r = cpio_add(c, path, S_IFREG | (st.st_mode & 07777), 0, 0, f.data, f.size);
+		r = cpio_add(c, path, S_IFREG | (st.st_mode & 07777), st.st_uid, st.st_gid, f.data,
+			     f.size);
 	if (r == 0 && log)
 		fprintf(log, "nobios: exec: packed %s (%zu bytes)\n", path, f.size);
 	boot_file_close(&f);
