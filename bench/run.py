@@ -2,6 +2,9 @@
 """bench/run.py - time nobios against its peers, side by side, in one run.
 
 Cases (each run interleaved with its peers, medians reported):
+  exec     `nobios exec KERNEL -- true` to exit vs QEMU microvm booting the same kernel and
+           the same initramfs (nobios's, saved with NOBIOS_EXEC_SAVE_INITRAMFS) to the same
+           command
   trivial  a guest that exits at once: raw-KVM floor, nobios, QEMU microvm, QEMU pc
            (wall time and peak RSS)
   linux    Debian's bzImage to its `Linux version` console line: nobios default
@@ -406,7 +409,41 @@ def case_smp(args):
                       cmds, r"CORPUS-LINUX-OK")
 
 
-CASES = {"trivial": case_trivial, "linux": case_linux, "pvh": case_pvh,
+def case_exec(args):
+    """`nobios exec KERNEL -- true`, process start to exit, against QEMU
+    microvm booting the same kernel and the very same initramfs (nobios
+    saves it: NOBIOS_EXEC_SAVE_INITRAMFS) to the same command; there the
+    init finds no exec ports, runs CMD on the console and reboots
+    (reboot=t: a triple fault, which -no-reboot turns into QEMU's exit)."""
+    bz = os.path.join(CORPUS, "linux", "vmlinuz-cloud-amd64")
+    if not need(bz):
+        return
+    rd = tempfile.mktemp(prefix="nobios-exec-initramfs-")
+    env = dict(os.environ, NOBIOS_EXEC_SAVE_INITRAMFS=rd)
+    subprocess.run([NOBIOS, "exec", bz, "--", "true"], env=env, stdin=subprocess.DEVNULL,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=args.timeout)
+    if not need(rd):
+        return
+    cmds = {
+        "nobios exec -- true": [NOBIOS, "exec", bz, "--", "true"],
+        "qemu microvm, same initramfs": qemu(
+            "microvm", "-kernel", bz, "-initrd", rd, "-append",
+            "console=ttyS0 quiet panic=-1 reboot=t rdinit=/init"),
+    }
+    rows = {k: {"t": [], "rss": []} for k in cmds}
+    for _ in range(args.runs):
+        for k, c in cmds.items():
+            t, rss, rc = run_to_exit(c, args.timeout)
+            rows[k]["t"].append(t if rc == 0 else None)
+            rows[k]["rss"].append(rss)
+            if rc != 0:
+                rows[k]["note"] = f"exit status {rc}"
+    os.unlink(rd)
+    report("exec: Debian's kernel, run `true`, to exit", rows, base="nobios exec -- true")
+    return rows
+
+
+CASES = {"trivial": case_trivial, "exec": case_exec, "linux": case_linux, "pvh": case_pvh,
          "tboot": case_tboot, "bios": case_bios, "userspace": case_userspace, "smp": case_smp}
 
 

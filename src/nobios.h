@@ -16,6 +16,8 @@
 
 #include "boot/boot.h"
 
+struct exec_channel;
+
 #define NOBIOS_VERSION "0.1.0"
 
 /* Exit statuses of the nobios command (README "Exit status"). */
@@ -28,6 +30,12 @@
  * (boot/linux_cmdline.h). */
 #define NB_EXIT_GUEST_PANIC 8
 #define NB_EXIT_IO        10   /* a disk write or the flush at exit failed: data may be lost */
+/* `nobios exec` (README "nobios exec"): the guest stopped before its init
+ * reported the command's status (init never ran, the guest powered off or
+ * reset), and: the guest's init could not set the command up (mount, pipe,
+ * fork, its configuration).  A command's own status is passed on as it is. */
+#define NB_EXIT_EXEC_NO_STATUS 12
+#define NB_EXIT_EXEC_SETUP 14
 /* nobios's own statuses are even; odd statuses belong to the guest: */
 /* Debug-exit port 0xF4: value v gives status (v << 1) | 1 (odd statuses). */
 
@@ -53,6 +61,8 @@ struct machine_config {
 	bool sandbox;
 	bool virtio_rng;       /* --virtio-rng: a virtio-rng device (host getrandom) */
 	bool virtio_console;   /* --virtio-console: a virtio-console device (hvc0) on console_out */
+	/* `nobios exec`: the port channel of exec/exec.h, or NULL (no device). */
+	struct exec_channel *exec;
 };
 
 /* Why machine_run returned. */

@@ -87,41 +87,52 @@ enum opt_id {
 	O_CACHE_DIR, O_MEMORY, O_CPUS, O_CPUID_MASK, O_CPUID_KEEP, O_TIMEOUT, O_VERBOSE,
 	O_TIMELINE, O_TIMELINE_JSON, O_DUMP, O_GDB, O_GDB_WAIT, O_HELP, O_VERSION,
 	O_NO_SANDBOX, O_NO_DEFAULT_CMDLINE, O_VIRTIO_RNG, O_VIRTIO_CONSOLE,
+	/* exec only */
+	O_PACK, O_ENV, O_CWD, O_USER, O_ROOT, O_KERNEL_FROM_BUILD, O_CONSOLE, O_NO_PACK_CMD,
 };
 
 struct opt {
 	const char *names[4]; /* spellings, with leading dashes */
 	enum opt_id id;
 	bool arg;
+	bool exec_only; /* a flag of `nobios exec` alone */
 };
 
 static const struct opt opts[] = {
-	{ { "--kernel", "-kernel" }, O_KERNEL, true },
-	{ { "--initrd", "-initrd" }, O_INITRD, true },
-	{ { "--cmdline", "--append", "-append" }, O_CMDLINE, true },
-	{ { "--module" }, O_MODULE, true },
-	{ { "--entry-symbol" }, O_ENTRY_SYMBOL, true },
-	{ { "--disk", "-hda" }, O_DISK, true },
-	{ { "--floppy", "-fda" }, O_FLOPPY, true },
-	{ { "--boot-protocol" }, O_PROTOCOL, true },
-	{ { "--cache-dir" }, O_CACHE_DIR, true },
-	{ { "-m", "--memory" }, O_MEMORY, true },
-	{ { "--cpus", "-smp" }, O_CPUS, true },
-	{ { "--cpuid-mask" }, O_CPUID_MASK, true },
-	{ { "--cpuid-keep" }, O_CPUID_KEEP, true },
-	{ { "--timeout" }, O_TIMEOUT, true },
-	{ { "-v", "--verbose" }, O_VERBOSE, false },
-	{ { "--timeline" }, O_TIMELINE, false },
-	{ { "--timeline=json" }, O_TIMELINE_JSON, false },
-	{ { "--dump-state-on-exit" }, O_DUMP, false },
-	{ { "--gdb" }, O_GDB, true },
-	{ { "--gdb-wait" }, O_GDB_WAIT, false },
-	{ { "-h", "--help" }, O_HELP, false },
-	{ { "--version" }, O_VERSION, false },
-	{ { "--no-sandbox" }, O_NO_SANDBOX, false },
-	{ { "--no-default-cmdline" }, O_NO_DEFAULT_CMDLINE, false },
-	{ { "--virtio-rng" }, O_VIRTIO_RNG, false },
-	{ { "--virtio-console" }, O_VIRTIO_CONSOLE, false },
+	{ { "--kernel", "-kernel" }, O_KERNEL, true, false },
+	{ { "--initrd", "-initrd" }, O_INITRD, true, false },
+	{ { "--cmdline", "--append", "-append" }, O_CMDLINE, true, false },
+	{ { "--module" }, O_MODULE, true, false },
+	{ { "--entry-symbol" }, O_ENTRY_SYMBOL, true, false },
+	{ { "--disk", "-hda" }, O_DISK, true, false },
+	{ { "--floppy", "-fda" }, O_FLOPPY, true, false },
+	{ { "--boot-protocol" }, O_PROTOCOL, true, false },
+	{ { "--cache-dir" }, O_CACHE_DIR, true, false },
+	{ { "-m", "--memory" }, O_MEMORY, true, false },
+	{ { "--cpus", "-smp" }, O_CPUS, true, false },
+	{ { "--cpuid-mask" }, O_CPUID_MASK, true, false },
+	{ { "--cpuid-keep" }, O_CPUID_KEEP, true, false },
+	{ { "--timeout" }, O_TIMEOUT, true, false },
+	{ { "-v", "--verbose" }, O_VERBOSE, false, false },
+	{ { "--timeline" }, O_TIMELINE, false, false },
+	{ { "--timeline=json" }, O_TIMELINE_JSON, false, false },
+	{ { "--dump-state-on-exit" }, O_DUMP, false, false },
+	{ { "--gdb" }, O_GDB, true, false },
+	{ { "--gdb-wait" }, O_GDB_WAIT, false, false },
+	{ { "-h", "--help" }, O_HELP, false, false },
+	{ { "--version" }, O_VERSION, false, false },
+	{ { "--no-sandbox" }, O_NO_SANDBOX, false, false },
+	{ { "--no-default-cmdline" }, O_NO_DEFAULT_CMDLINE, false, false },
+	{ { "--virtio-rng" }, O_VIRTIO_RNG, false, false },
+	{ { "--virtio-console" }, O_VIRTIO_CONSOLE, false, false },
+	{ { "--pack" }, O_PACK, true, true },
+	{ { "--env" }, O_ENV, true, true },
+	{ { "--cwd" }, O_CWD, true, true },
+	{ { "--user" }, O_USER, false, true },
+	{ { "--root" }, O_ROOT, false, true },
+	{ { "--kernel-from-build" }, O_KERNEL_FROM_BUILD, true, true },
+	{ { "--console" }, O_CONSOLE, false, true },
+	{ { "--no-pack-cmd" }, O_NO_PACK_CMD, false, true },
 };
 
 static const struct opt *find_opt(const char *a, const char **inline_val)
@@ -209,6 +220,49 @@ static int apply(struct args *a, const struct opt *o, const char *val)
 	case O_VIRTIO_RNG: cfg->virtio_rng = true; break;
 	case O_VIRTIO_CONSOLE: cfg->virtio_console = true; break;
 	case O_NO_DEFAULT_CMDLINE: b->linux_cmdline_defaults = false; break;
+	case O_PACK:
+		if (!*val)
+			return nb_err("--pack: empty file name");
+		if (a->exec.npack >= EXEC_MAX_PACK)
+			return nb_err("--pack: at most %d files", EXEC_MAX_PACK);
+		a->exec.pack[a->exec.npack++] = val;
+		break;
+	case O_ENV: {
+		/* NAME=VALUE, NAME a shell-style name: init passes it to execve
+		 * as it is, and a name with '=' or empty would mean nothing. */
+		size_t nl = strcspn(val, "=");
+		if (nl == 0 || val[nl] != '=' || strspn(val, "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+						 "abcdefghijklmnopqrstuvwxyz0123456789_") != nl ||
+		    (val[0] >= '0' && val[0] <= '9'))
+			return nb_err("--env: '%s' is not NAME=VALUE", val);
+		if (a->exec.nenv >= EXEC_MAX_ENV)
+			return nb_err("--env: at most %d variables", EXEC_MAX_ENV);
+		a->exec.env[a->exec.nenv++] = val;
+		break;
+	}
+	case O_CWD:
+		if (val[0] != '/')
+			return nb_err("--cwd: '%s' is not an absolute path", val);
+		a->exec.cwd = val;
+		break;
+	case O_USER: a->exec.root = false; break;
+	case O_ROOT: a->exec.root = true; break;
+	case O_KERNEL_FROM_BUILD: {
+		if (!*val)
+			return nb_err("--kernel-from-build: empty directory name");
+		size_t l = strlen(val);
+		const char *sep = val[l - 1] == '/' ? "" : "/";
+		if ((size_t)snprintf(a->kernel_buf, sizeof(a->kernel_buf),
+				     "%s%sarch/x86/boot/bzImage", val, sep) >= sizeof(a->kernel_buf))
+			return nb_err("--kernel-from-build: directory name too long");
+		if (b->kernel)
+			return nb_err("kernel given twice ('%s' and --kernel-from-build %s)",
+				      b->kernel, val);
+		b->kernel = a->kernel_buf;
+		break;
+	}
+	case O_CONSOLE: a->console = true; break;
+	case O_NO_PACK_CMD: a->exec.no_pack_cmd = true; break;
 	}
 	return 0;
 }
@@ -218,6 +272,12 @@ static int parse_flags(int argc, char **argv, struct args *a, const char **posit
 	*positional = NULL;
 	for (int i = 0; i < argc; i++) {
 		char *arg = argv[i];
+		if (a->action == ARGS_EXEC && strcmp(arg, "--") == 0) {
+			/* Everything after is CMD, flags or not. */
+			a->exec.argv = argv + i + 1;
+			a->exec.argc = argc - i - 1;
+			break;
+		}
 		if (arg[0] != '-' || arg[1] == 0) {
 			if (*positional)
 				return nb_err("unexpected argument '%s'", arg);
@@ -228,6 +288,8 @@ static int parse_flags(int argc, char **argv, struct args *a, const char **posit
 		const struct opt *o = find_opt(arg, &val);
 		if (!o)
 			return nb_err("unknown option '%s'", arg);
+		if (o->exec_only && a->action != ARGS_EXEC)
+			return nb_err("%s is a flag of nobios exec", arg);
 		if (o->arg && !val) {
 			if (i + 1 >= argc)
 				return nb_err("%s needs a value", arg);
@@ -269,10 +331,13 @@ int args_parse(int argc, char **argv, struct args *a)
 	} else if (strcmp(cmd, "help") == 0) {
 		a->action = ARGS_HELP;
 		return 0;
-	} else if (strcmp(cmd, "run") != 0 && strcmp(cmd, "inspect") != 0) {
+	} else if (strcmp(cmd, "run") != 0 && strcmp(cmd, "inspect") != 0 &&
+		   strcmp(cmd, "exec") != 0) {
 		return nb_err("unknown command '%s'", cmd);
 	}
-	a->action = strcmp(cmd, "inspect") == 0 ? ARGS_INSPECT : ARGS_RUN;
+	a->action = strcmp(cmd, "inspect") == 0 ? ARGS_INSPECT
+		    : strcmp(cmd, "exec") == 0  ? ARGS_EXEC
+						: ARGS_RUN;
 
 	const char *positional;
 	if (parse_flags(argc - first, argv + first, a, &positional) < 0)
@@ -298,6 +363,20 @@ int args_parse(int argc, char **argv, struct args *a)
 			return nb_err("kernel given twice ('%s' and --kernel %s)", positional,
 				      b->kernel);
 		b->kernel = positional;
+	}
+	if (a->action == ARGS_EXEC) {
+		if (!b->kernel)
+			return nb_err("exec needs a KERNEL (or --kernel-from-build DIR)");
+		if (!a->exec.argv || a->exec.argc < 1)
+			return nb_err("exec needs a command: nobios exec KERNEL [options] -- CMD "
+				      "[ARGS...]");
+		/* exec makes the initramfs and the guest's devices itself */
+		if (b->initrd || b->nmodules || b->ndisks || b->floppy.path)
+			return nb_err("exec builds its own initramfs and has no disks: --initrd, "
+				      "--module, --disk and --floppy are flags of nobios run");
+		if (b->entry_symbol)
+			return nb_err("exec boots Linux: --entry-symbol is a flag of nobios run");
+		return 0;
 	}
 	if (!b->kernel && !b->disks[0].path && !b->floppy.path)
 		return nb_err("nothing to boot: give a KERNEL, --disk or --floppy");

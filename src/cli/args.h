@@ -6,6 +6,7 @@
 #ifndef NOBIOS_CLI_ARGS_H
 #define NOBIOS_CLI_ARGS_H
 
+#include "exec/exec.h"
 #include "nobios.h"
 
 enum args_action {
@@ -14,6 +15,7 @@ enum args_action {
 	ARGS_HELP,    /* print the usage text on stdout, status 0 */
 	ARGS_USAGE,   /* no arguments: the usage text on stderr, status 2 */
 	ARGS_VERSION, /* print the version (with -v: the libraries), status 0 */
+	ARGS_EXEC,    /* boot cfg with exec's initramfs, run exec.argv in it */
 };
 
 struct args {
@@ -21,6 +23,11 @@ struct args {
 	struct machine_config cfg;
 	const char *inspect_path; /* ARGS_INSPECT */
 	bool version;             /* --version seen (internal) */
+	/* ARGS_EXEC: the command after "--" (exec.argv points into argv), and
+	 * the exec-only flags. */
+	struct exec_config exec;
+	bool console;             /* --console: the kernel's console on stderr */
+	char kernel_buf[4096];    /* --kernel-from-build DIR's bzImage path */
 };
 
 /* Parse argv[1..argc) (argv[0] is the program).  The strings must be

@@ -70,6 +70,7 @@ OUT=$(grep -v '^@@ ' "$tmp/replies" | grep -iE 'error|not found|command not foun
 
 OUT=$(reply subcommands)
 check completion-subcommands eval 'same "run
+exec
 inspect
 help" "$OUT"'
 

@@ -32,7 +32,7 @@ fuzz_opts = $$(awk -v t=$$t '$$1 == "common" || $$1 == t { $$1 = ""; printf "%s 
 $(FUZZ_BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -MMD -MP -c $< -o $@
-$(FUZZ_LIB): $(FUZZ_OBJ) $(BIOS_BLOB)
+$(FUZZ_LIB): $(FUZZ_OBJ) $(BIOS_BLOB) $(EXEC_INIT_BLOB)
 	@rm -f $@
 	ar rcs $@ $^
 $(FUZZ_BUILD)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_LIB) $(wildcard tests/fuzz/*.h)

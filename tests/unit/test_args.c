@@ -16,7 +16,7 @@
 /* Parse a NULL-terminated list of words (copied: the parser writes). */
 static int parse(struct args *a, char **store, const char *first, ...)
 {
-	char *argv[64];
+	static char *argv[64]; /* exec.argv points into it after the call */
 	int argc = 0;
 	store[0] = strdup("nobios");
 	argv[argc++] = store[0];
@@ -160,9 +160,67 @@ static void test_actions(void **state)
 	freeall(st);
 }
 
+/* nobios exec: the command after "--" (flags there are CMD's), the
+ * exec-only flags refused elsewhere, their checks. */
+static void test_exec(void **state)
+{
+	(void)state;
+	char *st[64];
+	struct args a;
+	assert_int_equal(parse(&a, st, "exec", "bz", "--pack", "/bin/x", "--pack", "y", "--env",
+			       "A_1=b=c", "--cwd", "/tmp", "--root", "-m", "1G", "--append",
+			       "loglevel=7", "--console", "--", "sh", "-c", "--pack", NULL), 0);
+	assert_int_equal(a.action, ARGS_EXEC);
+	assert_string_equal(a.cfg.boot.kernel, "bz");
+	assert_int_equal(a.exec.npack, 2);
+	assert_string_equal(a.exec.pack[0], "/bin/x");
+	assert_string_equal(a.exec.pack[1], "y");
+	assert_int_equal(a.exec.nenv, 1);
+	assert_string_equal(a.exec.env[0], "A_1=b=c");
+	assert_string_equal(a.exec.cwd, "/tmp");
+	assert_true(a.exec.root);
+	assert_true(a.console);
+	assert_int_equal(a.cfg.ram_size, 1ull << 30);
+	assert_string_equal(a.cfg.boot.cmdline, "loglevel=7");
+	assert_int_equal(a.exec.argc, 3);
+	assert_string_equal(a.exec.argv[0], "sh");
+	assert_string_equal(a.exec.argv[2], "--pack");
+	freeall(st);
+	/* --user undoes --root; the tree's bzImage */
+	assert_int_equal(parse(&a, st, "exec", "--root", "--user", "--kernel-from-build",
+			       "/src/linux/", "--", "true", NULL), 0);
+	assert_false(a.exec.root);
+	assert_string_equal(a.cfg.boot.kernel, "/src/linux/arch/x86/boot/bzImage");
+	freeall(st);
+}
+
+static void test_exec_errors(void **state)
+{
+	(void)state;
+	FAILS("exec needs a command", "exec", "bz");
+	FAILS("exec needs a command", "exec", "bz", "--");
+	FAILS("exec needs a KERNEL", "exec", "--", "true");
+	FAILS("--pack is a flag of nobios exec", "run", "bz", "--pack", "x");
+	FAILS("--root is a flag of nobios exec", "run", "bz", "--root");
+	FAILS("unknown option '--'", "run", "bz", "--", "x");
+	FAILS("--env: '=x' is not NAME=VALUE", "exec", "bz", "--env", "=x", "--", "true");
+	FAILS("--env: 'A' is not NAME=VALUE", "exec", "bz", "--env", "A", "--", "true");
+	FAILS("--env: 'A-B=1' is not NAME=VALUE", "exec", "bz", "--env", "A-B=1", "--", "t");
+	FAILS("--env: '1A=1' is not NAME=VALUE", "exec", "bz", "--env", "1A=1", "--", "t");
+	FAILS("--cwd: 'tmp' is not an absolute path", "exec", "bz", "--cwd", "tmp", "--", "t");
+	FAILS("--pack: empty file name", "exec", "bz", "--pack", "", "--", "t");
+	FAILS("exec builds its own initramfs", "exec", "bz", "--initrd", "i", "--", "t");
+	FAILS("exec builds its own initramfs", "exec", "bz", "--disk", "d", "--", "t");
+	FAILS("kernel given twice", "exec", "bz", "--kernel-from-build", "/l", "--", "t");
+	FAILS("--kernel-from-build: empty directory name", "exec", "--kernel-from-build", "",
+	      "--", "t");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_exec),
+		cmocka_unit_test(test_exec_errors),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_run),
 		cmocka_unit_test(test_actions),

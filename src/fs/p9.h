@@ -1,0 +1,76 @@
+/* p9.h - a 9P2000.L file server as a pure library: one request message in,
+ * one reply message out, a host directory exported read-only.  No
+ * transport: the virtio-9p device (on the virtio-mmio transport, not here
+ * yet) hands it the guest's requests and returns the replies; the unit
+ * tests call it directly.
+ *
+ * Served: version, attach, walk, getattr, lopen (read-only), read,
+ * readdir, readlink, statfs, clunk, flush.  Every request that would
+ * change the export answers EROFS; the rest EOPNOTSUPP.  Messages come
+ * from the guest: every size, count, string and fid is checked, and a bad
+ * one gets Rlerror (EINVAL, EBADF, EPROTO), never a crash.  The export is
+ * never left: walks do not follow symlinks (the client resolves them with
+ * readlink) and ".." at the root stays there. */
+#ifndef NOBIOS_FS_P9_H
+#define NOBIOS_FS_P9_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Message types (the Linux kernel's include/net/9p/9p.h numbers). */
+enum {
+	P9_TLERROR = 6, P9_RLERROR,
+	P9_TSTATFS = 8, P9_RSTATFS,
+	P9_TLOPEN = 12, P9_RLOPEN,
+	P9_TLCREATE = 14,
+	P9_TSYMLINK = 16,
+	P9_TMKNOD = 18,
+	P9_TRENAME = 20,
+	P9_TREADLINK = 22, P9_RREADLINK,
+	P9_TGETATTR = 24, P9_RGETATTR,
+	P9_TSETATTR = 26,
+	P9_TXATTRWALK = 30,
+	P9_TXATTRCREATE = 32,
+	P9_TREADDIR = 40, P9_RREADDIR,
+	P9_TFSYNC = 50,
+	P9_TLOCK = 52,
+	P9_TGETLOCK = 54,
+	P9_TLINK = 70,
+	P9_TMKDIR = 72,
+	P9_TRENAMEAT = 74,
+	P9_TUNLINKAT = 76,
+	P9_TVERSION = 100, P9_RVERSION,
+	P9_TAUTH = 102,
+	P9_TATTACH = 104, P9_RATTACH,
+	P9_TFLUSH = 108, P9_RFLUSH,
+	P9_TWALK = 110, P9_RWALK,
+	P9_TREAD = 116, P9_RREAD,
+	P9_TWRITE = 118,
+	P9_TCLUNK = 120, P9_RCLUNK,
+	P9_TREMOVE = 122,
+};
+
+#define P9_QTDIR     0x80
+#define P9_QTSYMLINK 0x02
+#define P9_QTFILE    0x00
+#define P9_NOFID     0xFFFFFFFFu
+#define P9_MAXWELEM  16
+#define P9_HDR       7          /* size[4] type[1] tag[2] */
+#define P9_MSIZE_MAX (512u << 10) /* the largest message this server takes */
+#define P9_MSIZE_MIN 4096
+#define P9_GETATTR_BASIC 0x7FFull /* the fields every reply fills */
+
+struct p9_server;
+
+/* Export the directory root (read-only).  NULL with nb_err() naming it. */
+struct p9_server *p9_server_new(const char *root);
+void p9_server_free(struct p9_server *s);
+
+/* Serve one request (req, reqlen bytes: one whole message) into resp
+ * (respmax bytes, at least P9_MSIZE_MIN).  Returns the reply's length, or
+ * 0 when the request is too short to carry a tag (no reply is possible:
+ * the transport drops it). */
+size_t p9_handle(struct p9_server *s, const uint8_t *req, size_t reqlen, uint8_t *resp,
+		 size_t respmax);
+
+#endif
