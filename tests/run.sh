@@ -104,7 +104,7 @@ run_svm() {
 				echo "fail svm-test-host $s" >> "$RESULTS"
 				break
 			fi
-			[ $budget -gt "${SVM_SCRIPT_TIMEOUT:-1500}" ] && budget=${SVM_SCRIPT_TIMEOUT:-1500}
+			[ $budget -gt "${SVM_SCRIPT_TIMEOUT:-600}" ] && budget=${SVM_SCRIPT_TIMEOUT:-600}
 			inner=$(mktemp "$PWD/$BUILD/svm-results.XXXXXX")
 			tests/svm/run --timeout "$budget" -e RESULTS="$inner" -- tests/run.sh scripts "$s"
 			rc=$?
