@@ -383,21 +383,36 @@ static int do_lopen(struct p9_server *s, struct rd *r, struct wr *w)
 	return 0;
 }
 
-static int do_read(struct p9_server *s, struct rd *r, struct wr *w)
+/* Tread and Treaddir share their body: fid[4] offset[8] count[4], an open
+ * fid, and a count cut to what the reply has room for after its count[4].
+ * 0, or the errno to answer. */
+static int get_io_args(struct p9_server *s, struct rd *r, const struct wr *w,
+		       struct p9_fid **f, uint64_t *off, uint32_t *count)
 {
 	uint32_t fid = (uint32_t)get(r, 4);
-	uint64_t off = get(r, 8);
-	uint32_t count = (uint32_t)get(r, 4);
+	*off = get(r, 8);
+	*count = (uint32_t)get(r, 4);
 	if (r->bad)
 		return EPROTO;
-	struct p9_fid *f = fid_find(s, fid);
-	if (!f || f->open_fd < 0)
+	*f = fid_find(s, fid);
+	if (!*f || (*f)->open_fd < 0)
 		return EBADF;
-	if (off > INT64_MAX)
+	if (*off > INT64_MAX)
 		return EINVAL;
 	size_t room = w->max - w->off - 4;
-	if (count > room)
-		count = (uint32_t)room;
+	if (*count > room)
+		*count = (uint32_t)room;
+	return 0;
+}
+
+static int do_read(struct p9_server *s, struct rd *r, struct wr *w)
+{
+	struct p9_fid *f;
+	uint64_t off;
+	uint32_t count;
+	int e = get_io_args(s, r, w, &f, &off, &count);
+	if (e)
+		return e;
 	ssize_t n = pread(f->open_fd, w->p + w->off + 4, count, (off_t)off);
 	if (n < 0)
 		return errno;
@@ -416,19 +431,12 @@ struct linux_dirent64 {
 
 static int do_readdir(struct p9_server *s, struct rd *r, struct wr *w)
 {
-	uint32_t fid = (uint32_t)get(r, 4);
-	uint64_t off = get(r, 8);
-	uint32_t count = (uint32_t)get(r, 4);
-	if (r->bad)
-		return EPROTO;
-	struct p9_fid *f = fid_find(s, fid);
-	if (!f || f->open_fd < 0)
-		return EBADF;
-	if (off > INT64_MAX)
-		return EINVAL;
-	size_t room = w->max - w->off - 4;
-	if (count > room)
-		count = (uint32_t)room;
+	struct p9_fid *f;
+	uint64_t off;
+	uint32_t count;
+	int e = get_io_args(s, r, w, &f, &off, &count);
+	if (e)
+		return e;
 	/* The offset is the cookie (d_off) of the last entry the client got. */
 	if (lseek(f->open_fd, (off_t)off, SEEK_SET) < 0)
 		return errno;
