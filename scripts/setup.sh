@@ -8,7 +8,7 @@ PKGS="build-essential make gcc nasm binutils python3 time gdb bc hyperfine
       libcmocka-dev liblz4-dev zlib1g-dev liblzma-dev libzstd-dev libbz2-dev libunicorn-dev
       libseccomp-dev cppcheck clang-tidy
       clang libclang-rt-14-dev qemu-system-x86 mtools dosfstools syslinux syslinux-common cpio gzip lz4 xz-utils zstd
-      e2fsprogs fdisk coreutils faketime
+      e2fsprogs fdisk coreutils faketime kmod
       debhelper dpkg-dev bash-completion man-db"
 SUDO=
 [ "$(id -u)" = 0 ] || SUDO=sudo

@@ -39,6 +39,14 @@ struct exec_channel;
 /* nobios's own statuses are even; odd statuses belong to the guest: */
 /* Debug-exit port 0xF4: value v gives status (v << 1) | 1 (odd statuses). */
 
+#define NB_MAX_SHARES 8
+#define NB_SHARE_TAG_MAX 32 /* the longest mount tag, NUL included */
+struct nb_share {
+	const char *path;            /* the host directory */
+	char tag[NB_SHARE_TAG_MAX];  /* what the guest mounts */
+	bool writable;               /* else every change answers EROFS */
+};
+
 struct machine_config {
 	uint64_t ram_size;     /* bytes */
 	unsigned cpus;         /* vCPUs, 1..PLATFORM_MAX_CPUS */
@@ -61,6 +69,11 @@ struct machine_config {
 	bool sandbox;
 	bool virtio_rng;       /* --virtio-rng: a virtio-rng device (host getrandom) */
 	bool virtio_console;   /* --virtio-console: a virtio-console device (hvc0) on console_out */
+	/* Host directories served to the guest over virtio-9p (9P2000.L), each
+	 * a device the guest mounts by its tag:
+	 * `mount -t 9p -o trans=virtio,version=9p2000.L TAG DIR`. */
+	struct nb_share shares[NB_MAX_SHARES];
+	unsigned nshares;
 	/* `nobios exec`: the port channel of exec/exec.h, or NULL (no device). */
 	struct exec_channel *exec;
 };

@@ -2,6 +2,7 @@
  * it returns its errors instead of exiting (the fuzzer and the unit tests
  * call it); the flags, their spellings and every message are main.c's. */
 #include "cli/args.h"
+#include "exec/exec_port.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -89,6 +90,7 @@ enum opt_id {
 	O_NO_SANDBOX, O_NO_DEFAULT_CMDLINE, O_VIRTIO_RNG, O_VIRTIO_CONSOLE,
 	/* exec only */
 	O_PACK, O_ENV, O_CWD, O_USER, O_ROOT, O_KERNEL_FROM_BUILD, O_CONSOLE, O_NO_PACK_CMD,
+	O_RW, O_MODULES, O_NO_HOST_ROOT,
 };
 
 struct opt {
@@ -133,6 +135,9 @@ static const struct opt opts[] = {
 	{ { "--kernel-from-build" }, O_KERNEL_FROM_BUILD, true, true },
 	{ { "--console" }, O_CONSOLE, false, true },
 	{ { "--no-pack-cmd" }, O_NO_PACK_CMD, false, true },
+	{ { "--rw" }, O_RW, true, true },
+	{ { "--modules" }, O_MODULES, true, true },
+	{ { "--no-host-root" }, O_NO_HOST_ROOT, false, true },
 };
 
 static const struct opt *find_opt(const char *a, const char **inline_val)
@@ -259,10 +264,24 @@ static int apply(struct args *a, const struct opt *o, const char *val)
 			return nb_err("kernel given twice ('%s' and --kernel-from-build %s)",
 				      b->kernel, val);
 		b->kernel = a->kernel_buf;
+		a->exec.build_tree = val;
 		break;
 	}
 	case O_CONSOLE: a->console = true; break;
 	case O_NO_PACK_CMD: a->exec.no_pack_cmd = true; break;
+	case O_RW:
+		if (!*val)
+			return nb_err("--rw: empty directory name");
+		if (a->exec.nrw >= EXEC_MAX_RW)
+			return nb_err("--rw: at most %d directories", EXEC_MAX_RW);
+		a->exec.rw[a->exec.nrw++] = val;
+		break;
+	case O_MODULES:
+		if (!*val)
+			return nb_err("--modules: empty directory name");
+		a->exec.modules = val;
+		break;
+	case O_NO_HOST_ROOT: a->exec.no_host_root = true; break;
 	}
 	return 0;
 }

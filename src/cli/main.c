@@ -71,7 +71,14 @@ static const char usage_text[] =
 	"                             CMD itself is packed when it is on the host's PATH\n"
 	"  --no-pack-cmd              do not look CMD up on the host\n"
 	"  --env NAME=VALUE           set a variable for CMD (repeatable)\n"
-	"  --cwd DIR                  CMD's working directory in the guest (default /)\n"
+	"  --cwd DIR                  CMD's working directory in the guest (default: the\n"
+	"                             current one, which the host's / makes the same)\n"
+	"  --rw DIR                   share DIR read-write at its own path (repeatable, 7)\n"
+	"  --no-host-root             do not share the host's / (read-only, with a tmpfs\n"
+	"                             overlay for the guest's writes): the initramfs only\n"
+	"  --modules DIR              the kernel's modules (default /lib/modules/RELEASE):\n"
+	"                             9p and overlay ones are packed, DIR is /lib/modules\n"
+	"                             inside so modprobe works"
 	"  --user                     run CMD as the calling uid/gid (the default)\n"
 	"  --root                     run CMD as root\n"
 	"  --kernel-from-build DIR    boot DIR/arch/x86/boot/bzImage (a kernel build tree)\n"
@@ -290,6 +297,13 @@ static int cmd_exec(struct args *a)
 	if (cfg.log)
 		fprintf(cfg.log, "nobios: exec: stdin %s\n",
 			in_fd >= 0 ? "is forwarded to the command" : "is not forwarded: /dev/null");
+	/* The host's files over virtio-9p: / read-only, each --rw DIR
+	 * writable (the guest's init mounts them; exec.c says how). */
+	a->exec.kernel = cfg.boot.kernel;
+	if (exec_shares(&a->exec, cfg.shares, NB_MAX_SHARES, &cfg.nshares) < 0) {
+		fprintf(stderr, "nobios: %s\n", nb_errmsg());
+		return fail_status();
+	}
 	struct cpio c;
 	cpio_init(&c);
 	if (exec_build_initramfs(&a->exec, uid, gid, cfg.log, &c) < 0) {

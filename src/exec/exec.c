@@ -25,6 +25,8 @@
 #include "boot/boot.h"
 #include "exec/elfdeps.h"
 #include "exec/exec_port.h"
+#include "exec/kmod.h"
+#include "nobios.h"
 #include "util/err.h"
 
 /* A packed file must fit the guest's RAM with room to spare; the
@@ -122,6 +124,91 @@ static bool user_sets(const struct exec_config *cfg, const char *kv)
 	return false;
 }
 
+int exec_shares(const struct exec_config *cfg, struct nb_share *shares, unsigned max,
+		unsigned *n)
+{
+	*n = 0;
+	if (!cfg->no_host_root) {
+		if (max < 1)
+			return nb_err("exec: too many shares");
+		shares[0] = (struct nb_share){ .path = "/", .writable = false };
+		snprintf(shares[0].tag, sizeof(shares[0].tag), "%s", EXEC_ROOT_TAG);
+		(*n)++;
+	}
+	for (unsigned i = 0; i < cfg->nrw; i++) {
+		if (*n >= max)
+			return nb_err("--rw: at most %u directories", max - 1);
+		char *real = realpath(cfg->rw[i], NULL);
+		struct stat st;
+		if (!real || stat(real, &st) < 0) {
+			free(real);
+			return nb_err_errno("--rw %s", cfg->rw[i]);
+		}
+		if (!S_ISDIR(st.st_mode)) {
+			free(real);
+			return nb_err("--rw %s: not a directory", cfg->rw[i]);
+		}
+		/* lives as long as the machine: the front end exits after it */
+		shares[*n] = (struct nb_share){ .path = real, .writable = true };
+		snprintf(shares[*n].tag, sizeof(shares[*n].tag), EXEC_RW_TAG, i + 1);
+		(*n)++;
+	}
+	return 0;
+}
+
+/* The modules the guest needs to mount the shares (kmod.h), packed under
+ * EXEC_MODULES_DIR with a record for each in load order; the options the
+ * host found missing, for init's error; the modules directory to show at
+ * /lib/modules/RELEASE when it is not there already. */
+static int pack_kmods(const struct exec_config *cfg, struct cpio *c, FILE *log, char **buf,
+		      size_t *len)
+{
+	char rel[128], dir[PATH_MAX];
+	if (!cfg->kernel || kmod_release(cfg->kernel, rel, sizeof(rel)) < 0) {
+		if (log)
+			fprintf(log, "nobios: exec: %s; no modules packed\n",
+				cfg->kernel ? nb_errmsg() : "no kernel path");
+		nb_err_clear();
+		return 0;
+	}
+	const char *d = cfg->modules ? cfg->modules : cfg->build_tree;
+	if (d) {
+		if (absolute(d, dir) < 0)
+			return -1;
+	} else {
+		snprintf(dir, sizeof(dir), "/lib/modules/%s", rel);
+	}
+	struct kmod_set *k = calloc(1, sizeof(*k));
+	if (!k)
+		return nb_err_internal("out of memory");
+	int r = kmod_find(dir, log, k);
+	if (r == 0 && log && !k->found)
+		fprintf(log, "nobios: exec: no modules.order in %s: only what %s has built in\n",
+			dir, rel);
+	if (r == 0)
+		r = conf_put(buf, len, EXEC_CONF_KVER, rel);
+	if (r == 0 && cfg->modules && k->found)
+		r = conf_put(buf, len, EXEC_CONF_KMODDIR, dir);
+	if (r == 0 && k->n && cpio_add_dir(c, EXEC_MODULES_DIR + 1, 0755) < 0)
+		r = -1;
+	for (unsigned i = 0; r == 0 && i < k->n; i++) {
+		char path[PATH_MAX];
+		snprintf(path, sizeof(path), EXEC_MODULES_DIR "/%s.ko", k->mod[i].name);
+		r = cpio_add(c, path + 1, S_IFREG | 0644, 0, 0, k->mod[i].data, k->mod[i].len);
+		if (r == 0)
+			r = conf_put(buf, len, EXEC_CONF_MODULE, path);
+		if (r == 0 && log)
+			fprintf(log, "nobios: exec: packed module %s (%zu bytes)\n", k->mod[i].path,
+				k->mod[i].len);
+	}
+	for (unsigned i = 0; r == 0 && i < KMOD_NWANT; i++)
+		if (k->state[i] == KMOD_MISSING)
+			r = conf_put(buf, len, EXEC_CONF_MISSING, kmod_wanted[i].option);
+	kmod_set_free(k);
+	free(k);
+	return r;
+}
+
 static int build_conf(const struct exec_config *cfg, unsigned uid, unsigned gid, char **buf,
 		      size_t *len)
 {
@@ -143,8 +230,22 @@ static int build_conf(const struct exec_config *cfg, unsigned uid, unsigned gid,
 			r = conf_put(buf, len, EXEC_CONF_ENV, defaults[i]);
 	for (unsigned i = 0; r == 0 && i < cfg->nenv; i++)
 		r = conf_put(buf, len, EXEC_CONF_ENV, cfg->env[i]);
-	if (r == 0)
-		r = conf_put(buf, len, EXEC_CONF_CWD, cfg->cwd ? cfg->cwd : "/");
+	/* The directory: --cwd's, else the host's own when the host's files
+	 * are there (the same path inside), else "/". */
+	char here[PATH_MAX];
+	if (r == 0 && cfg->cwd)
+		r = conf_put(buf, len, EXEC_CONF_CWD, cfg->cwd);
+	else if (r == 0 && !cfg->no_host_root && getcwd(here, sizeof(here)))
+		r = conf_put(buf, len, EXEC_CONF_CWD_SOFT, here);
+	else if (r == 0)
+		r = conf_put(buf, len, EXEC_CONF_CWD, "/");
+	if (r == 0 && !cfg->no_host_root)
+		r = conf_put(buf, len, EXEC_CONF_ROOT, "1");
+	for (unsigned i = 0; r == 0 && i < cfg->nrw; i++) {
+		char *real = realpath(cfg->rw[i], NULL);
+		r = real ? conf_put(buf, len, EXEC_CONF_RW, real) : nb_err_errno("--rw %s", cfg->rw[i]);
+		free(real);
+	}
 	if (r == 0 && cfg->stdin_forwarded)
 		r = conf_put(buf, len, EXEC_CONF_STDIN, "1");
 	snprintf(num, sizeof(num), "%u", uid);
@@ -171,8 +272,9 @@ int exec_build_initramfs(const struct exec_config *cfg, unsigned uid, unsigned g
 			goto out;
 	if (cpio_add(c, "init", S_IFREG | 0755, 0, 0, exec_init_image, exec_init_image_size) < 0)
 		goto out;
-	if (build_conf(cfg, uid, gid, &conf, &conflen) < 0 ||
-	    cpio_add(c, EXEC_CONF_PATH, S_IFREG | 0644, 0, 0, conf, conflen) < 0)
+	if (build_conf(cfg, uid, gid, &conf, &conflen) < 0)
+		goto out;
+	if ((!cfg->no_host_root || cfg->nrw) && pack_kmods(cfg, c, log, &conf, &conflen) < 0)
 		goto out;
 
 	/* CMD itself, when the host has it: a kernel without 9p can run it. */
@@ -196,6 +298,11 @@ int exec_build_initramfs(const struct exec_config *cfg, unsigned uid, unsigned g
 	for (size_t i = 0; i < files.n; i++)
 		if (pack_file(c, files.paths[i], log) < 0)
 			goto out;
+	if (files.n && conf_put(&conf, &conflen, EXEC_CONF_PACKED, "1") < 0)
+		goto out;
+	/* last: the records above all belong in it */
+	if (cpio_add(c, EXEC_CONF_PATH, S_IFREG | 0644, 0, 0, conf, conflen) < 0)
+		goto out;
 	rc = cpio_finish(c);
 out:
 	elfdeps_set_free(&files);

@@ -22,7 +22,13 @@ struct exec_config {
 	unsigned nenv;
 	const char *pack[EXEC_MAX_PACK]; /* --pack FILE */
 	unsigned npack;
-	const char *cwd;              /* --cwd DIR, or NULL: "/" */
+	const char *cwd;              /* --cwd DIR, or NULL: the host's (or "/") */
+	const char *rw[8];            /* --rw DIR: shared writable (EXEC_MAX_RW) */
+	unsigned nrw;
+	const char *modules;          /* --modules DIR, or NULL: /lib/modules/RELEASE */
+	const char *build_tree;       /* --kernel-from-build DIR: its modules.order */
+	const char *kernel;           /* the kernel image (set by the front end) */
+	bool no_host_root;            /* --no-host-root: only the initramfs */
 	bool root;                    /* --root: uid/gid 0 instead of the caller's */
 	bool no_pack_cmd;             /* --no-pack-cmd: CMD is not looked up on the host */
 	bool stdin_forwarded;         /* set by the front end: host stdin reaches CMD */
@@ -31,6 +37,12 @@ struct exec_config {
 /* The embedded init (src/exec/init_blob.S). */
 extern const uint8_t exec_init_image[];
 extern const uint32_t exec_init_image_size;
+
+struct nb_share;
+/* The virtio-9p shares exec asks for: the host's / read-only (unless
+ * --no-host-root), then each --rw DIR writable.  0 or -1 with nb_err(). */
+int exec_shares(const struct exec_config *cfg, struct nb_share *shares, unsigned max,
+		unsigned *n);
 
 /* Build the initramfs for cfg into *c (cpio_init'ed by the caller).  Host
  * paths: `path` resolved against PATH, the host's library directories.

@@ -36,6 +36,7 @@
 #define EXEC_SETUP_MOUNT  2
 #define EXEC_SETUP_PIPE   3
 #define EXEC_SETUP_FORK   4
+#define EXEC_SETUP_SHARE  5 /* the host's files could not be mounted and nothing was packed */
 
 /* The configuration file init reads: records of a tag byte and a
  * NUL-terminated string, in this order of meaning (repeatable ones: argv,
@@ -47,6 +48,20 @@
 #define EXEC_CONF_UID     'u' /* decimal */
 #define EXEC_CONF_GID     'g' /* decimal */
 #define EXEC_CONF_STDIN   'i' /* "1": host stdin is forwarded (else CMD gets /dev/null) */
+#define EXEC_CONF_CWD_SOFT 'C' /* the host's directory: "/" when the guest has no such one */
+#define EXEC_CONF_ROOT    'r' /* "1": the host's / is the virtio-9p share EXEC_ROOT_TAG */
+#define EXEC_CONF_RW      'w' /* a --rw DIR, the n-th is share EXEC_RW_TAG n (1, 2, ...) */
+#define EXEC_CONF_MODULE  'm' /* a module in the initramfs to load, in order */
+#define EXEC_CONF_KVER    'k' /* the kernel's release */
+#define EXEC_CONF_KMODDIR 'K' /* host directory to show at /lib/modules/RELEASE */
+#define EXEC_CONF_PACKED  'p' /* "1": files were packed (CMD or --pack): a world without 9p */
+#define EXEC_CONF_MISSING 'x' /* a kernel option the host found missing ("CONFIG_9P_FS") */
+
+/* virtio-9p mount tags (src/virtio/virtio_9p.c). */
+#define EXEC_ROOT_TAG     "nobios-root"
+#define EXEC_RW_TAG       "nobios-rw%u"
+#define EXEC_MODULES_DIR  "/nobios/modules"
+#define EXEC_MAX_RW       7 /* with the root: NB_MAX_SHARES */
 #define EXEC_CONF_MAX     (1u << 20)
 
 #endif

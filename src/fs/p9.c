@@ -20,6 +20,8 @@
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/syscall.h>
+#include <sys/time.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "util/err.h"
@@ -38,6 +40,7 @@ struct p9_fid {
 
 struct p9_server {
 	int root; /* O_PATH of the export */
+	bool writable;
 	uint32_t msize;
 	struct p9_fid fids[P9_MAX_FIDS];
 };
@@ -146,7 +149,7 @@ static void fid_free(struct p9_fid *f)
 	f->fd = f->open_fd = -1;
 }
 
-struct p9_server *p9_server_new(const char *root)
+struct p9_server *p9_server_new(const char *root, unsigned flags)
 {
 	struct p9_server *s = calloc(1, sizeof(*s));
 	if (!s) {
@@ -160,6 +163,7 @@ struct p9_server *p9_server_new(const char *root)
 		return NULL;
 	}
 	s->msize = P9_MSIZE_MAX;
+	s->writable = flags & P9_EXPORT_WRITABLE;
 	for (unsigned i = 0; i < P9_MAX_FIDS; i++)
 		s->fids[i].fd = s->fids[i].open_fd = -1;
 	return s;
@@ -179,6 +183,21 @@ void p9_server_free(struct p9_server *s)
 static int fstat_fd(int fd, struct stat *st)
 {
 	return fstatat(fd, "", st, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) < 0 ? -errno : 0;
+}
+
+/* Reopen an O_PATH descriptor through /proc: the path names this very
+ * inode, not a path that could have changed since the walk. */
+static int reopen(int opath, int flags)
+{
+	char proc[64];
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", opath);
+	return open(proc, flags | O_CLOEXEC | O_NOCTTY);
+}
+
+/* A name a request may create or remove in a directory: one component. */
+static bool good_name(const char *n)
+{
+	return n[0] && !strchr(n, '/') && strcmp(n, ".") != 0 && strcmp(n, "..") != 0;
 }
 
 /* ---- requests; each returns 0 (reply written) or a positive errno */
@@ -359,9 +378,14 @@ static int do_lopen(struct p9_server *s, struct rd *r, struct wr *w)
 		return EBADF;
 	if (f->open_fd >= 0)
 		return EBADF;
-	/* Linux open flags on the wire (9P2000.L uses the host's values). */
-	if ((flags & O_ACCMODE) != O_RDONLY || (flags & (O_CREAT | O_TRUNC | O_APPEND)))
+	/* Linux open flags on the wire (9P2000.L uses the x86 host's values).
+	 * Only the access mode and what changes how writes land are taken;
+	 * creating is Tlcreate's. */
+	unsigned keep = O_ACCMODE | O_TRUNC | O_APPEND | O_SYNC | O_DSYNC;
+	if (!s->writable && ((flags & O_ACCMODE) != O_RDONLY || (flags & (O_TRUNC | O_APPEND))))
 		return EROFS;
+	if ((flags & O_ACCMODE) == O_ACCMODE)
+		return EINVAL;
 	struct stat st;
 	int e = fstat_fd(f->fd, &st);
 	if (e)
@@ -370,12 +394,9 @@ static int do_lopen(struct p9_server *s, struct rd *r, struct wr *w)
 		return ELOOP;
 	if (!S_ISDIR(st.st_mode) && !S_ISREG(st.st_mode))
 		return EOPNOTSUPP; /* devices, fifos, sockets of the host: not exported */
-	/* Reopen the O_PATH descriptor for reading through /proc: the path
-	 * names this very inode, not a path that could have changed. */
-	char proc[64];
-	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", f->fd);
-	f->open_fd = open(proc, O_RDONLY | O_CLOEXEC | O_NOCTTY |
-				  (S_ISDIR(st.st_mode) ? O_DIRECTORY : 0));
+	if (S_ISDIR(st.st_mode) && (flags & O_ACCMODE) != O_RDONLY)
+		return EISDIR;
+	f->open_fd = reopen(f->fd, (int)(flags & keep) | (S_ISDIR(st.st_mode) ? O_DIRECTORY : 0));
 	if (f->open_fd < 0)
 		return errno;
 	put_qid(w, &st);
@@ -534,6 +555,303 @@ static int do_clunk(struct p9_server *s, struct rd *r, struct wr *w)
 	return 0;
 }
 
+/* ---- requests that change the export (P9_EXPORT_WRITABLE).  Every one
+ * acts through a directory descriptor and a single checked name, so
+ * nothing is created or removed outside the export, and never through a
+ * symlink. */
+
+/* A directory fid and the name after it: dfid[4] name[s]. */
+static int get_dir_name(struct p9_server *s, struct rd *r, struct p9_fid **d, char *name,
+			size_t namesz)
+{
+	uint32_t dfid = (uint32_t)get(r, 4);
+	get_str(r, name, namesz);
+	if (r->bad)
+		return EPROTO;
+	*d = fid_find(s, dfid);
+	if (!*d)
+		return EBADF;
+	return good_name(name) ? 0 : EINVAL;
+}
+
+/* Reply with the qid of name in directory fd. */
+static int put_qid_at(struct wr *w, int dirfd, const char *name)
+{
+	struct stat st;
+	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return errno;
+	put_qid(w, &st);
+	return 0;
+}
+
+static int do_lcreate(struct p9_server *s, struct rd *r, struct wr *w)
+{
+	struct p9_fid *f;
+	char name[256];
+	int e = get_dir_name(s, r, &f, name, sizeof(name));
+	uint32_t flags = (uint32_t)get(r, 4), mode = (uint32_t)get(r, 4);
+	get(r, 4); /* gid: files are the exporting user's */
+	if (r->bad)
+		return EPROTO;
+	if (e)
+		return e;
+	if (f->open_fd >= 0)
+		return EBADF;
+	if ((flags & O_ACCMODE) == O_ACCMODE)
+		return EINVAL;
+	int fd = openat(f->fd, name,
+			(int)(flags & (O_ACCMODE | O_EXCL | O_TRUNC | O_APPEND | O_SYNC | O_DSYNC)) |
+				O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY,
+			mode & 07777);
+	if (fd < 0)
+		return errno;
+	int opath = openat(f->fd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	struct stat st;
+	if (opath < 0 || fstat(fd, &st) < 0) {
+		e = errno;
+		close(fd);
+		if (opath >= 0)
+			close(opath);
+		return e;
+	}
+	/* The fid now stands for the new, opened file (9P2000.L lcreate). */
+	close(f->fd);
+	f->fd = opath;
+	f->open_fd = fd;
+	f->depth++;
+	put_qid(w, &st);
+	put(w, s->msize - P9_IOHDR, 4);
+	return 0;
+}
+
+static int do_write(struct p9_server *s, struct rd *r, struct wr *w)
+{
+	uint32_t fid = (uint32_t)get(r, 4);
+	uint64_t off = get(r, 8);
+	uint32_t count = (uint32_t)get(r, 4);
+	if (r->bad)
+		return EPROTO;
+	if (r->len - r->off < count)
+		return EPROTO; /* the data must be in the message */
+	struct p9_fid *f = fid_find(s, fid);
+	if (!f || f->open_fd < 0)
+		return EBADF;
+	if (off > INT64_MAX)
+		return EINVAL;
+	ssize_t n = pwrite(f->open_fd, r->p + r->off, count, (off_t)off);
+	if (n < 0)
+		return errno;
+	put(w, (uint64_t)n, 4);
+	return 0;
+}
+
+static int do_mkdir(struct p9_server *s, struct rd *r, struct wr *w)
+{
+	struct p9_fid *d;
+	char name[256];
+	int e = get_dir_name(s, r, &d, name, sizeof(name));
+	uint32_t mode = (uint32_t)get(r, 4);
+	get(r, 4); /* gid */
+	if (r->bad)
+		return EPROTO;
+	if (e)
+		return e;
+	if (mkdirat(d->fd, name, mode & 07777) < 0)
+		return errno;
+	return put_qid_at(w, d->fd, name);
+}
+
+static int do_symlink(struct p9_server *s, struct rd *r, struct wr *w)
+{
+	struct p9_fid *d;
+	char name[256], target[4096];
+	int e = get_dir_name(s, r, &d, name, sizeof(name));
+	get_str(r, target, sizeof(target));
+	get(r, 4); /* gid */
+	if (r->bad)
+		return EPROTO;
+	if (e)
+		return e;
+	/* The target is text the server never follows (walks use O_NOFOLLOW). */
+	if (symlinkat(target, d->fd, name) < 0)
+		return errno;
+	return put_qid_at(w, d->fd, name);
+}
+
+static int do_link(struct p9_server *s, struct rd *r, struct wr *w)
+{
+	(void)w;
+	uint32_t dfid = (uint32_t)get(r, 4), fid = (uint32_t)get(r, 4);
+	char name[256];
+	get_str(r, name, sizeof(name));
+	if (r->bad)
+		return EPROTO;
+	struct p9_fid *d = fid_find(s, dfid), *f = fid_find(s, fid);
+	if (!d || !f)
+		return EBADF;
+	if (!good_name(name))
+		return EINVAL;
+	/* linkat(AT_EMPTY_PATH) needs CAP_DAC_READ_SEARCH; the /proc path of
+	 * the fid's descriptor names the same inode without it. */
+	char proc[64];
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", f->fd);
+	if (linkat(AT_FDCWD, proc, d->fd, name, AT_SYMLINK_FOLLOW) < 0)
+		return errno;
+	return 0;
+}
+
+static int do_unlinkat(struct p9_server *s, struct rd *r, struct wr *w)
+{
+	(void)w;
+	struct p9_fid *d;
+	char name[256];
+	int e = get_dir_name(s, r, &d, name, sizeof(name));
+	uint32_t flags = (uint32_t)get(r, 4);
+	if (r->bad)
+		return EPROTO;
+	if (e)
+		return e;
+	if (unlinkat(d->fd, name, flags & P9_DOTL_AT_REMOVEDIR ? AT_REMOVEDIR : 0) < 0)
+		return errno;
+	return 0;
+}
+
+static int do_renameat(struct p9_server *s, struct rd *r, struct wr *w)
+{
+	(void)w;
+	struct p9_fid *od, *nd;
+	char oname[256], nname[256];
+	int e = get_dir_name(s, r, &od, oname, sizeof(oname));
+	int e2 = get_dir_name(s, r, &nd, nname, sizeof(nname));
+	if (r->bad)
+		return EPROTO;
+	if (e || e2)
+		return e ? e : e2;
+	if (renameat(od->fd, oname, nd->fd, nname) < 0)
+		return errno;
+	return 0;
+}
+
+static int do_setattr(struct p9_server *s, struct rd *r, struct wr *w)
+{
+	(void)w;
+	uint32_t fid = (uint32_t)get(r, 4), valid = (uint32_t)get(r, 4);
+	uint32_t mode = (uint32_t)get(r, 4), uid = (uint32_t)get(r, 4), gid = (uint32_t)get(r, 4);
+	uint64_t size = get(r, 8);
+	struct timespec ts[2];
+	ts[0].tv_sec = (time_t)get(r, 8);
+	ts[0].tv_nsec = (long)get(r, 8);
+	ts[1].tv_sec = (time_t)get(r, 8);
+	ts[1].tv_nsec = (long)get(r, 8);
+	if (r->bad)
+		return EPROTO;
+	struct p9_fid *f = fid_find(s, fid);
+	if (!f)
+		return EBADF;
+	struct stat st;
+	int e = fstat_fd(f->fd, &st);
+	if (e)
+		return -e;
+	char proc[64];
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", f->fd);
+	if ((valid & P9_ATTR_MODE) && !S_ISLNK(st.st_mode) && chmod(proc, mode & 07777) < 0)
+		return errno;
+	if (valid & (P9_ATTR_UID | P9_ATTR_GID)) {
+		uid_t u = valid & P9_ATTR_UID ? (uid_t)uid : (uid_t)-1;
+		gid_t g = valid & P9_ATTR_GID ? (gid_t)gid : (gid_t)-1;
+		if (fchownat(f->fd, "", u, g, AT_EMPTY_PATH) < 0)
+			return errno;
+	}
+	if (valid & P9_ATTR_SIZE) {
+		if (!S_ISREG(st.st_mode))
+			return S_ISDIR(st.st_mode) ? EISDIR : EINVAL;
+		if (size > INT64_MAX)
+			return EFBIG;
+		if (truncate(proc, (off_t)size) < 0)
+			return errno;
+	}
+	if ((valid & (P9_ATTR_ATIME | P9_ATTR_MTIME)) && !S_ISLNK(st.st_mode)) {
+		/* Without *_SET the time is "now" (the client's utimes(NULL)). */
+		if (!(valid & P9_ATTR_ATIME))
+			ts[0].tv_nsec = UTIME_OMIT;
+		else if (!(valid & P9_ATTR_ATIME_SET))
+			ts[0].tv_nsec = UTIME_NOW;
+		if (!(valid & P9_ATTR_MTIME))
+			ts[1].tv_nsec = UTIME_OMIT;
+		else if (!(valid & P9_ATTR_MTIME_SET))
+			ts[1].tv_nsec = UTIME_NOW;
+		for (unsigned i = 0; i < 2; i++)
+			if (ts[i].tv_nsec != UTIME_OMIT && ts[i].tv_nsec != UTIME_NOW &&
+			    (ts[i].tv_nsec < 0 || ts[i].tv_nsec > 999999999))
+				return EINVAL;
+		if (utimensat(AT_FDCWD, proc, ts, 0) < 0)
+			return errno;
+	}
+	return 0;
+}
+
+static int do_fsync(struct p9_server *s, struct rd *r, struct wr *w)
+{
+	(void)w;
+	uint32_t fid = (uint32_t)get(r, 4), datasync = (uint32_t)get(r, 4);
+	if (r->bad)
+		return EPROTO;
+	struct p9_fid *f = fid_find(s, fid);
+	if (!f || f->open_fd < 0)
+		return EBADF;
+	if ((datasync ? fdatasync(f->open_fd) : fsync(f->open_fd)) < 0)
+		return errno;
+	return 0;
+}
+
+/* Tlock and Tgetlock: POSIX locks stay inside the guest's kernel (one
+ * client per export), so every request is granted and nothing is
+ * reported held, as QEMU's server does: programs that lock files (git,
+ * sqlite, dpkg) run.  The request is still parsed and checked. */
+#define P9_LOCK_SUCCESS 0
+static int do_lock(struct p9_server *s, struct rd *r, struct wr *w, bool getlock)
+{
+	uint32_t fid = (uint32_t)get(r, 4);
+	uint8_t type = (uint8_t)get(r, 1);
+	if (!getlock)
+		get(r, 4); /* flags */
+	uint64_t start = get(r, 8), length = get(r, 8);
+	uint32_t proc_id = (uint32_t)get(r, 4);
+	char client[256];
+	get_str(r, client, sizeof(client));
+	if (r->bad)
+		return EPROTO;
+	if (!fid_find(s, fid))
+		return EBADF;
+	if (!getlock) {
+		put(w, P9_LOCK_SUCCESS, 1);
+		return 0;
+	}
+	(void)type;
+	put(w, F_UNLCK, 1);
+	put(w, start, 8);
+	put(w, length, 8);
+	put(w, proc_id, 4);
+	put_str(w, client);
+	return 0;
+}
+
+static int do_change(struct p9_server *s, uint8_t type, struct rd *r, struct wr *w)
+{
+	switch (type) {
+	case P9_TLCREATE: return do_lcreate(s, r, w);
+	case P9_TWRITE: return do_write(s, r, w);
+	case P9_TMKDIR: return do_mkdir(s, r, w);
+	case P9_TSYMLINK: return do_symlink(s, r, w);
+	case P9_TLINK: return do_link(s, r, w);
+	case P9_TUNLINKAT: return do_unlinkat(s, r, w);
+	case P9_TRENAMEAT: return do_renameat(s, r, w);
+	case P9_TSETATTR: return do_setattr(s, r, w);
+	case P9_TFSYNC: return do_fsync(s, r, w);
+	default: return EOPNOTSUPP;
+	}
+}
+
 size_t p9_handle(struct p9_server *s, const uint8_t *req, size_t reqlen, uint8_t *resp,
 		 size_t respmax)
 {
@@ -565,10 +883,17 @@ size_t p9_handle(struct p9_server *s, const uint8_t *req, size_t reqlen, uint8_t
 			get(&r, 2);
 			err = r.bad ? EPROTO : 0;
 			break;
-		case P9_TLCREATE: case P9_TSYMLINK: case P9_TMKNOD: case P9_TRENAME:
-		case P9_TSETATTR: case P9_TXATTRCREATE: case P9_TLINK: case P9_TMKDIR:
-		case P9_TRENAMEAT: case P9_TUNLINKAT: case P9_TWRITE: case P9_TREMOVE:
-			err = EROFS;
+		case P9_TLOCK: err = do_lock(s, &r, &w, false); break;
+		case P9_TGETLOCK: err = do_lock(s, &r, &w, true); break;
+		case P9_TLCREATE: case P9_TSYMLINK: case P9_TSETATTR: case P9_TLINK:
+		case P9_TMKDIR: case P9_TRENAMEAT: case P9_TUNLINKAT: case P9_TWRITE:
+		case P9_TFSYNC:
+			err = s->writable ? do_change(s, type, &r, &w) : EROFS;
+			break;
+		case P9_TMKNOD: case P9_TRENAME: case P9_TXATTRCREATE: case P9_TREMOVE:
+			/* devices are not made on the host; the client renames
+			 * and removes with renameat and unlinkat */
+			err = s->writable ? EOPNOTSUPP : EROFS;
 			break;
 		default: err = EOPNOTSUPP; break;
 		}

@@ -296,7 +296,7 @@ static void platform_plan(struct platform *p, const struct machine_config *cfg)
 	p->ioapic_id = p->ncpus;
 	p->ioapic_pins = 24; /* KVM's in-kernel IOAPIC (KVM_IOAPIC_NUM_PINS) */
 	/* Virtio-mmio devices: the disks (vda, vdb, ... in --disk order), then
-	 * the entropy and console devices; 4 KiB windows one after the other
+	 * the entropy and console devices, then the 9p shares; 4 KiB windows one after the other
 	 * from LAYOUT_VIRTIO_MMIO.  Interrupts: IOAPIC pins 16-23 first (no
 	 * ISA device or the SCI can be there; the MP table gives each its
 	 * own entry), then ISA IRQs no nobios device uses. */
@@ -305,6 +305,7 @@ static void platform_plan(struct platform *p, const struct machine_config *cfg)
 		{ VIRTIO_ID_BLOCK, cfg->boot.ndisks },
 		{ VIRTIO_ID_RNG, cfg->virtio_rng },
 		{ VIRTIO_ID_CONSOLE, cfg->virtio_console },
+		{ VIRTIO_ID_9P, cfg->nshares },
 	};
 	for (size_t k = 0; k < sizeof(want) / sizeof(want[0]); k++)
 		for (unsigned i = 0; i < want[k].n && p->nvirtio < sizeof(gsis) / sizeof(gsis[0]);

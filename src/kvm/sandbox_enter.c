@@ -52,7 +52,11 @@ int machine_sandbox_enter(struct machine *m, struct machine_result *res)
 	}
 	unsigned features = (m->gdb ? SANDBOX_F_GDB : 0) |
 			    (m->host.emulating ? SANDBOX_F_COMPLETION : 0) |
-			    (m->cfg.virtio_rng ? SANDBOX_F_VIRTIO_RNG : 0);
+			    (m->cfg.virtio_rng ? SANDBOX_F_VIRTIO_RNG : 0) |
+			    (m->cfg.nshares ? SANDBOX_F_P9 : 0);
+	for (unsigned i = 0; i < m->cfg.nshares; i++)
+		if (m->cfg.shares[i].writable)
+			features |= SANDBOX_F_P9_RW;
 	/* The engine is needed only where KVM emulates ring 0, at a moment
 	 * the guest chooses: loading it now, beside the guest, bounds the
 	 * time its temporary grant (opening library files) is in force. */

@@ -50,6 +50,8 @@ struct sandbox_rule {
 #define SANDBOX_F_GDB        0x1u /* a gdb stub listens (--gdb) */
 #define SANDBOX_F_COMPLETION 0x2u /* the host emulates ring 0: instruction completion (kvm_pvm) */
 #define SANDBOX_F_VIRTIO_RNG 0x4u /* a virtio-rng device (--virtio-rng): getrandom */
+#define SANDBOX_F_P9         0x8u /* a virtio-9p share: the file calls of a file server */
+#define SANDBOX_F_P9_RW      0x10u /* a writable virtio-9p share: the calls that change files */
 
 /* flags */
 #define SANDBOX_UNTIL_READY 0x1u /* dropped once sandbox_ready(name) is called */

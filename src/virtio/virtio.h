@@ -1,7 +1,7 @@
 /* virtio.h - virtio 1.x over MMIO: split virtqueues (virtqueue.c), the
  * virtio-mmio transport with the version-2 register layout (virtio_mmio.c),
  * and the interface each device file (virtio_blk.c, virtio_rng.c,
- * virtio_console.c) implements.
+ * virtio_console.c, virtio_9p.c) implements.
  *
  * Names follow the virtio 1.2 specification (sections 2.7 "Split
  * Virtqueues", 4.2 "Virtio Over MMIO", 5.2 block, 5.3 console, 5.4
@@ -233,6 +233,11 @@ struct vblk *virtio_blk_new(struct disk_image *img, const char *path, unsigned i
 			    uint32_t gsi);
 struct vrng *virtio_rng_new(struct guest_mem *mem, struct dev_host *host, uint64_t base,
 			    uint32_t gsi);
+struct nb_share;
+struct v9p;
+/* A virtio-9p device serving one share (fs/p9.h); NULL with nb_err(). */
+struct v9p *virtio_9p_new(const struct nb_share *sh, struct guest_mem *mem,
+			  struct dev_host *host, uint64_t base, uint32_t gsi);
 struct vcon *virtio_console_new(struct guest_mem *mem, struct dev_host *host, uint64_t base,
 				uint32_t gsi, int out);
 

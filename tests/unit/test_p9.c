@@ -159,7 +159,7 @@ static int setup(void **state)
 		snprintf(p, sizeof(p), "%s/sub/file-with-a-long-name-%02d", dir, i);
 		close(open(p, O_CREAT | O_WRONLY, 0644));
 	}
-	srv = p9_server_new(dir);
+	srv = p9_server_new(dir, 0);
 	assert_non_null(srv);
 	version(8192);
 	attach(1);

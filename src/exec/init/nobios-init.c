@@ -27,6 +27,7 @@
 #include <sys/mount.h>
 #include <sys/reboot.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -116,6 +117,18 @@ static void mount_fs(const char *src, const char *dir, const char *type, unsigne
 static char *conf_buf;
 static char *argv_[MAX_ARGS + 1], *envp_[MAX_ENV + 1];
 static const char *cwd = "/";
+static int cwd_soft;            /* the host's directory: "/" if the guest has none */
+static int root_share, packed;
+static const char *rw_[EXEC_MAX_RW];
+static unsigned nrw;
+static const char *mods_[64], *missing_[8];
+static unsigned nmods, nmissing;
+static const char *kver, *kmoddir;
+/* CMD's root: the overlay over the host's / when it could be mounted. */
+#define NEW_ROOT "/nobios/root"
+static int new_root;
+/* Why the host's files are not there (the kernel lacks 9p), or NULL. */
+static char no_share_why[512];
 static uid_t uid;
 static gid_t gid;
 static int stdin_fwd;
@@ -145,7 +158,15 @@ static void read_conf(void)
 		switch (tag) {
 		case EXEC_CONF_ARG: if (na < MAX_ARGS) argv_[na++] = s; break;
 		case EXEC_CONF_ENV: if (ne < MAX_ENV) envp_[ne++] = s; break;
-		case EXEC_CONF_CWD: cwd = s; break;
+		case EXEC_CONF_CWD: cwd = s; cwd_soft = 0; break;
+		case EXEC_CONF_CWD_SOFT: cwd = s; cwd_soft = 1; break;
+		case EXEC_CONF_ROOT: root_share = s[0] == '1'; break;
+		case EXEC_CONF_PACKED: packed = s[0] == '1'; break;
+		case EXEC_CONF_RW: if (nrw < EXEC_MAX_RW) rw_[nrw++] = s; break;
+		case EXEC_CONF_MODULE: if (nmods < 64) mods_[nmods++] = s; break;
+		case EXEC_CONF_MISSING: if (nmissing < 8) missing_[nmissing++] = s; break;
+		case EXEC_CONF_KVER: kver = s; break;
+		case EXEC_CONF_KMODDIR: kmoddir = s; break;
 		case EXEC_CONF_UID: uid = (uid_t)strtoul(s, NULL, 10); break;
 		case EXEC_CONF_GID: gid = (gid_t)strtoul(s, NULL, 10); break;
 		case EXEC_CONF_STDIN: stdin_fwd = s[0] == '1'; break;
@@ -156,6 +177,161 @@ static void read_conf(void)
 		errno = EINVAL;
 		fail(EXEC_SETUP_CONFIG, EXEC_CONF_PATH " has no command");
 	}
+}
+
+/* The modules nobios packed (dependencies first).  One already there or
+ * built in is fine; any other failure is reported and the mounts below
+ * say what is missing. */
+static void load_modules(void)
+{
+	for (unsigned i = 0; i < nmods; i++) {
+		int fd = open(mods_[i], O_RDONLY | O_CLOEXEC);
+		if (fd < 0 || (syscall(SYS_finit_module, fd, "", 0) < 0 && errno != EEXIST))
+			msg("cannot load the kernel module %s: %s", mods_[i], strerror(errno));
+		if (fd >= 0)
+			close(fd);
+	}
+}
+
+static int has_fs(const char *name)
+{
+	char buf[4096], want[64];
+	int fd = open("/proc/filesystems", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 1; /* cannot tell: do not blame the kernel */
+	ssize_t n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	buf[n > 0 ? n : 0] = 0;
+	snprintf(want, sizeof(want), "\t%s\n", name);
+	return strstr(buf, want) != NULL;
+}
+
+/* The kernel options the guest lacks for the host's files, as the host
+ * found them (its modules directory) and as this kernel shows them. */
+static void missing_options(char *out, size_t len)
+{
+	struct stat st;
+	const char *opt[8];
+	unsigned n = 0;
+	for (unsigned i = 0; i < nmissing && n < 8; i++)
+		opt[n++] = missing_[i];
+	const char *seen[] = {
+		stat("/sys/bus/platform/drivers/virtio-mmio", &st) == 0 ? NULL : "CONFIG_VIRTIO_MMIO",
+		stat("/sys/bus/virtio/drivers/9pnet_virtio", &st) == 0 ? NULL : "CONFIG_NET_9P_VIRTIO",
+		has_fs("9p") ? NULL : "CONFIG_9P_FS",
+	};
+	for (unsigned i = 0; i < 3; i++) {
+		int dup = !seen[i];
+		for (unsigned j = 0; j < n && !dup; j++)
+			dup = strcmp(opt[j], seen[i]) == 0;
+		if (!dup && n < 8)
+			opt[n++] = seen[i];
+	}
+	size_t o = 0;
+	out[0] = 0;
+	for (unsigned i = 0; i < n && o < len; i++)
+		o += (size_t)snprintf(out + o, len - o, "%s%s", i ? ", " : "", opt[i]);
+}
+
+static void mkdir_p(const char *path)
+{
+	char p[4096];
+	snprintf(p, sizeof(p), "%s", path);
+	for (char *s = p + 1; *s; s++)
+		if (*s == '/') {
+			*s = 0;
+			mkdir(p, 0755);
+			*s = '/';
+		}
+	mkdir(p, 0755);
+}
+
+#define P9_OPTS "trans=virtio,version=9p2000.L,msize=512000"
+
+static void __attribute__((noreturn)) share_failed(const char *what, int e)
+{
+	char why[400];
+	missing_options(why, sizeof(why));
+	if (why[0])
+		msg("cannot mount %s over virtio-9p: %s; the kernel lacks %s (built in, or as "
+		    "modules in /lib/modules/%s on the host or --modules DIR); or run without the "
+		    "host's files: --no-host-root and --pack FILE",
+		    what, strerror(e), why, kver ? kver : "RELEASE");
+	else
+		msg("cannot mount %s over virtio-9p: %s", what, strerror(e));
+	event(EXEC_EV_SETUP, EXEC_SETUP_SHARE);
+	for (;;)
+		pause();
+}
+
+/* The host's files: its / read-only with a tmpfs overlay for what the
+ * guest writes (they go when the VM does), each --rw DIR writable at its
+ * own path, the kernel's modules at /lib/modules/RELEASE.  CMD then runs
+ * chrooted there (child()). */
+static void mount_shares(void)
+{
+	char target[4200];
+	if (!root_share) {
+		for (unsigned i = 0; i < nrw; i++) {
+			char tag[32];
+			snprintf(tag, sizeof(tag), EXEC_RW_TAG, i + 1);
+			mkdir_p(rw_[i]);
+			if (mount(tag, rw_[i], "9p", 0, P9_OPTS ",cache=mmap") < 0)
+				share_failed(rw_[i], errno);
+		}
+		return;
+	}
+	mkdir_p("/nobios/lower");
+	/* cache=loose: the host's programs and libraries do not change
+	 * during a run, and uncached lookups dominate process start-up. */
+	if (mount(EXEC_ROOT_TAG, "/nobios/lower", "9p", MS_RDONLY, P9_OPTS ",cache=loose") < 0) {
+		int e = errno;
+		if (!packed || nrw)
+			share_failed("the host's /", e);
+		/* The files nobios packed are CMD's world (a kernel without 9p). */
+		missing_options(no_share_why, sizeof(no_share_why));
+		if (!no_share_why[0])
+			snprintf(no_share_why, sizeof(no_share_why), "%s", strerror(e));
+		return;
+	}
+	mkdir_p("/nobios/rw");
+	if (mount("tmpfs", "/nobios/rw", "tmpfs", 0, "mode=0755") < 0)
+		fail(EXEC_SETUP_MOUNT, "/nobios/rw");
+	mkdir("/nobios/rw/upper", 0755);
+	mkdir("/nobios/rw/work", 0755);
+	mkdir_p(NEW_ROOT);
+	if (mount("overlay", NEW_ROOT, "overlay", 0,
+		  "lowerdir=/nobios/lower,upperdir=/nobios/rw/upper,workdir=/nobios/rw/work") < 0) {
+		/* No overlayfs: the host's / as it is, read-only. */
+		if (mount("/nobios/lower", NEW_ROOT, NULL, MS_BIND, NULL) < 0)
+			fail(EXEC_SETUP_MOUNT, NEW_ROOT);
+	}
+	static const char *const binds[] = { "/dev", "/proc", "/sys", NULL };
+	for (unsigned i = 0; binds[i]; i++) {
+		snprintf(target, sizeof(target), NEW_ROOT "%s", binds[i]);
+		mkdir_p(target);
+		if (mount(binds[i], target, NULL, MS_BIND | MS_REC, NULL) < 0)
+			fail(EXEC_SETUP_MOUNT, target);
+	}
+	mkdir("/dev/shm", 01777);
+	mount("tmpfs", NEW_ROOT "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777");
+	for (unsigned i = 0; i < nrw; i++) {
+		char tag[32];
+		snprintf(tag, sizeof(tag), EXEC_RW_TAG, i + 1);
+		snprintf(target, sizeof(target), NEW_ROOT "%s", rw_[i]);
+		mkdir_p(target);
+		if (mount(tag, target, "9p", 0, P9_OPTS ",cache=mmap") < 0)
+			share_failed(rw_[i], errno);
+	}
+	if (kver && kmoddir) {
+		char src[4200];
+		snprintf(src, sizeof(src), NEW_ROOT "%s", kmoddir);
+		snprintf(target, sizeof(target), NEW_ROOT "/lib/modules/%s", kver);
+		mkdir_p(target);
+		if (mount(src, target, NULL, MS_BIND, NULL) < 0)
+			msg("cannot show %s at /lib/modules/%s: %s", kmoddir, kver, strerror(errno));
+	}
+	new_root = 1;
 }
 
 static volatile sig_atomic_t child_done;
@@ -205,6 +381,12 @@ static void child(int in, int out, int err)
 	signal(SIGCHLD, SIG_DFL);
 	signal(SIGPIPE, SIG_DFL); /* init ignores it; CMD must not inherit that */
 	setsid();
+	if (new_root && (chroot(NEW_ROOT) < 0 || chdir("/") < 0)) {
+		fprintf(stderr, "nobios-init: cannot enter the host's files: %s\n", strerror(errno));
+		_exit(126);
+	}
+	if (cwd_soft && chdir(cwd) < 0)
+		cwd = "/"; /* the host's directory is not in this guest's world */
 	if (chdir(cwd) < 0) {
 		fprintf(stderr, "nobios-init: cannot change to directory %s: %s\n", cwd,
 			strerror(errno));
@@ -220,7 +402,11 @@ static void child(int in, int out, int err)
 	environ = envp_;
 	execvp(argv_[0], argv_);
 	int e = errno;
-	fprintf(stderr, "nobios-init: %s: %s\n", argv_[0], strerror(e));
+	if (e == ENOENT && no_share_why[0])
+		fprintf(stderr, "nobios-init: %s: %s (the host's files are not shared: the kernel "
+			"lacks %s)\n", argv_[0], strerror(e), no_share_why);
+	else
+		fprintf(stderr, "nobios-init: %s: %s\n", argv_[0], strerror(e));
 	_exit(e == ENOENT ? 127 : 126); /* as sh(1) and env(1) */
 }
 
@@ -246,6 +432,10 @@ int main(void)
 	mount("devpts", "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC, "mode=620,ptmxmode=666");
 	chmod("/tmp", 01777);
 	read_conf();
+	if (!standalone || nmods)
+		load_modules();
+	if (root_share || nrw)
+		mount_shares();
 
 	int out[2], err[2], in[2] = { -1, -1 };
 	if (pipe2(out, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0 ||
