@@ -189,12 +189,12 @@ static int pack_kmods(const struct exec_config *cfg, struct cpio *c, FILE *log, 
 		r = conf_put(buf, len, EXEC_CONF_KVER, rel);
 	if (r == 0 && cfg->modules && k->found)
 		r = conf_put(buf, len, EXEC_CONF_KMODDIR, dir);
-	if (r == 0 && k->n && cpio_add_dir(c, EXEC_MODULES_DIR + 1, 0755) < 0)
+	if (r == 0 && k->n && cpio_add_dir(c, EXEC_MODULES_DIR, 0755) < 0)
 		r = -1;
 	for (unsigned i = 0; r == 0 && i < k->n; i++) {
 		char path[PATH_MAX];
 		snprintf(path, sizeof(path), EXEC_MODULES_DIR "/%s.ko", k->mod[i].name);
-		r = cpio_add(c, path + 1, S_IFREG | 0644, 0, 0, k->mod[i].data, k->mod[i].len);
+		r = cpio_add(c, path, S_IFREG | 0644, 0, 0, k->mod[i].data, k->mod[i].len);
 		if (r == 0)
 			r = conf_put(buf, len, EXEC_CONF_MODULE, path);
 		if (r == 0 && log)

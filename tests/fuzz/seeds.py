@@ -42,7 +42,7 @@ def u64(v): return struct.pack("<Q", v & 0xFFFFFFFFFFFFFFFF)
 
 
 for t in ("fuzz_load", "fuzz_bios", "fuzz_emul", "fuzz_pagewalk", "fuzz_pio", "fuzz_gdb",
-          "fuzz_args", "fuzz_virtio"):
+          "fuzz_args", "fuzz_virtio", "fuzz_p9"):
     d = os.path.join(out, t)
     if os.path.isdir(d):
         for f in os.listdir(d):
@@ -310,3 +310,25 @@ put("fuzz_virtio", s)
 s = u8(0x80) + u8(4) + u32(0) + u8(0x85) + u16(0x1000) + u8(16) + u64(0x5000) + u32(64) + u16(2) + u16(0)
 s += u8(0x85) + u16(0x2000) + u8(6) + u16(0) + u16(1) + u16(0) + u8(0x83) + u8(0)
 put("fuzz_virtio", s)
+
+# ---- fuzz_p9: after Tversion and Tattach (fid 0): len[2] type[1] body per
+# message (bit 15 of len: raw bytes, size field included).
+def p9(type_, body):
+    return u16(len(body)) + u8(type_) + body
+def p9s(x):
+    return u16(len(x)) + x
+walk = lambda fid, nfid, names: p9(110, u32(fid) + u32(nfid) + u16(len(names)) + b"".join(p9s(n) for n in names))
+s = walk(0, 1, [b"file"]) + p9(12, u32(1) + u32(2)) + p9(118, u32(1) + u64(3) + u32(4) + b"abcd")
+s += p9(116, u32(1) + u64(0) + u32(100)) + p9(24, u32(1) + u64(0x7FF)) + p9(120, u32(1))
+put("fuzz_p9", s)
+s = walk(0, 2, []) + p9(14, u32(2) + p9s(b"new") + u32(0o102) + u32(0o644) + u32(0))
+s += p9(118, u32(2) + u64(0) + u32(2) + b"hi") + p9(50, u32(2) + u32(0))
+s += p9(72, u32(0) + p9s(b"d") + u32(0o755) + u32(0)) + p9(16, u32(0) + p9s(b"s") + p9s(b"/etc") + u32(0))
+s += p9(70, u32(0) + u32(2) + p9s(b"hard")) + p9(74, u32(0) + p9s(b"hard") + u32(0) + p9s(b"h2"))
+s += p9(76, u32(0) + p9s(b"h2") + u32(0)) + p9(76, u32(0) + p9s(b"d") + u32(0x200))
+put("fuzz_p9", s)
+s = walk(0, 3, [b"file"]) + p9(26, u32(3) + u32(0x1FF) + u32(0o600) + u32(0) + u32(0) + u64(4) + u64(1) + u64(2) + u64(3) + u64(4))
+s += walk(0, 4, [b"out", b".."]) + walk(0, 5, [b"sub"]) + p9(12, u32(5) + u32(0)) + p9(40, u32(5) + u64(0) + u32(4096))
+s += p9(52, u32(3) + u8(1) + u32(0) + u64(0) + u64(0) + u32(1) + p9s(b"c")) + p9(8, u32(0)) + p9(22, u32(4))
+put("fuzz_p9", s)
+put("fuzz_p9", u16(0x8000 | 7) + u8(0) + u32(0xFFFFFFFF) + u8(110) + u16(0))

@@ -1,7 +1,9 @@
 /* test_p9.c - the 9P2000.L server library (src/fs/p9.c) against a
  * temporary host directory: version, attach, walk (short walks, "..",
  * symlinks never followed), getattr, lopen, read, readdir (paged by its
- * offsets), readlink, statfs, clunk; the export stays read-only; malformed
+ * offsets), readlink, statfs, clunk; a read-only export stays so; a
+ * writable one creates, writes, links, renames, removes and changes
+ * attributes only inside itself, never through a symlink; malformed
  * messages (wrong size, truncated strings, bad names, unknown fids and
  * types, random bytes) get Rlerror or no reply, never a crash. */
 #include <stdarg.h>
@@ -10,6 +12,7 @@
 #include <cmocka.h>
 
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -485,6 +488,260 @@ static void test_malformed(void **state)
 	}
 }
 
+/* ---- a writable export (P9_EXPORT_WRITABLE) */
+static int setup_rw(void **state)
+{
+	setup(state);
+	p9_server_free(srv);
+	srv = p9_server_new(dir, P9_EXPORT_WRITABLE);
+	assert_non_null(srv);
+	version(8192);
+	attach(1);
+	return 0;
+}
+
+static void host_path(char *p, size_t n, const char *name)
+{
+	snprintf(p, n, "%s/%s", dir, name);
+}
+
+static uint8_t lcreate(uint32_t fid, const char *name, uint32_t flags, uint32_t mode)
+{
+	struct msg m;
+	m_begin(&m, P9_TLCREATE, 9);
+	m_put(&m, fid, 4);
+	m_str(&m, name);
+	m_put(&m, flags, 4);
+	m_put(&m, mode, 4);
+	m_put(&m, 0, 4);
+	return m_send(&m);
+}
+
+static uint8_t write_at(uint32_t fid, uint64_t off, const char *data)
+{
+	struct msg m;
+	m_begin(&m, P9_TWRITE, 10);
+	m_put(&m, fid, 4);
+	m_put(&m, off, 8);
+	m_put(&m, strlen(data), 4);
+	memcpy(m.b + m.n, data, strlen(data));
+	m.n += strlen(data);
+	return m_send(&m);
+}
+
+static void test_rw_create_write(void **state)
+{
+	(void)state;
+	char p[128], buf[64];
+	assert_int_equal(walk(1, 2, (const char *[]){ NULL }), P9_RWALK);
+	assert_int_equal(lcreate(2, "new.txt", O_RDWR, 0640), P9_RLCREATE);
+	assert_int_equal(resp[7], P9_QTFILE);
+	assert_int_equal(write_at(2, 0, "abcdef"), P9_RWRITE);
+	assert_int_equal(r_get(7, 4), 6);
+	assert_int_equal(write_at(2, 3, "XY"), P9_RWRITE);
+	assert_int_equal(simple(P9_TFSYNC, 2), P9_RLERROR); /* datasync[4] missing */
+	struct msg m;
+	m_begin(&m, P9_TFSYNC, 11);
+	m_put(&m, 2, 4);
+	m_put(&m, 1, 4);
+	assert_int_equal(m_send(&m), P9_RFSYNC);
+	host_path(p, sizeof(p), "new.txt");
+	int fd = open(p, O_RDONLY);
+	assert_true(fd >= 0);
+	assert_int_equal(read(fd, buf, sizeof(buf)), 6);
+	close(fd);
+	assert_memory_equal(buf, "abcXYf", 6);
+	struct stat st;
+	assert_int_equal(stat(p, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0640 & ~umask(022));
+	umask(022);
+	/* the fid is now the new file: its reads see the writes */
+	m_begin(&m, P9_TREAD, 12);
+	m_put(&m, 2, 4);
+	m_put(&m, 0, 8);
+	m_put(&m, 100, 4);
+	assert_int_equal(m_send(&m), P9_RREAD);
+	assert_int_equal(r_get(7, 4), 6);
+	/* a write whose count is more than the message carries */
+	m_begin(&m, P9_TWRITE, 13);
+	m_put(&m, 2, 4);
+	m_put(&m, 0, 8);
+	m_put(&m, 100, 4);
+	m_put(&m, 0x41, 1);
+	expect_error(&m, EPROTO);
+	assert_int_equal(simple(P9_TCLUNK, 2), P9_RCLUNK);
+
+	/* O_EXCL on an existing file; names that are not one component;
+	 * never through a symlink (link -> hello.txt, escape -> /etc) */
+	assert_int_equal(walk(1, 3, (const char *[]){ NULL }), P9_RWALK);
+	assert_int_equal(lcreate(3, "new.txt", O_RDWR | O_EXCL, 0644), P9_RLERROR);
+	assert_int_equal(r_get(7, 4), EEXIST);
+	static const char *const bad[] = { "..", ".", "", "a/b" };
+	for (unsigned i = 0; i < 4; i++) {
+		assert_int_equal(lcreate(3, bad[i], O_RDWR, 0644), P9_RLERROR);
+		assert_int_equal(r_get(7, 4), EINVAL);
+	}
+	assert_int_equal(lcreate(3, "link", O_WRONLY | O_TRUNC, 0644), P9_RLERROR);
+	assert_int_equal(r_get(7, 4), ELOOP);
+	host_path(p, sizeof(p), "hello.txt");
+	assert_int_equal(stat(p, &st), 0);
+	assert_int_equal(st.st_size, 12); /* not truncated through the link */
+	assert_int_equal(lcreate(3, "escape", O_WRONLY, 0644), P9_RLERROR);
+	assert_int_equal(r_get(7, 4), ELOOP);
+	/* lopen for writing with O_TRUNC on the writable export */
+	assert_int_equal(walk(1, 4, (const char *[]){ "hello.txt", NULL }), P9_RWALK);
+	assert_int_equal(lopen(4, O_WRONLY | O_TRUNC), P9_RLOPEN);
+	assert_int_equal(stat(p, &st), 0);
+	assert_int_equal(st.st_size, 0);
+	assert_int_equal(walk(1, 5, (const char *[]){ "sub", NULL }), P9_RWALK);
+	assert_int_equal(lopen(5, O_WRONLY), P9_RLERROR);
+	assert_int_equal(r_get(7, 4), EISDIR);
+}
+
+static uint8_t dir_name_op(uint8_t type, uint32_t dfid, const char *name, uint32_t a, bool two)
+{
+	struct msg m;
+	m_begin(&m, type, 14);
+	m_put(&m, dfid, 4);
+	m_str(&m, name);
+	m_put(&m, a, 4);
+	if (two)
+		m_put(&m, 0, 4); /* gid */
+	return m_send(&m);
+}
+
+static void test_rw_namespace(void **state)
+{
+	(void)state;
+	char p[128], q[128], target[64];
+	struct stat st;
+	assert_int_equal(dir_name_op(P9_TMKDIR, 1, "d", 0750, true), P9_RMKDIR);
+	assert_int_equal(resp[7], P9_QTDIR);
+	host_path(p, sizeof(p), "d");
+	assert_int_equal(stat(p, &st), 0);
+	assert_true(S_ISDIR(st.st_mode));
+	assert_int_equal(dir_name_op(P9_TMKDIR, 1, "..", 0750, true), P9_RLERROR);
+	assert_int_equal(r_get(7, 4), EINVAL);
+
+	struct msg m;
+	m_begin(&m, P9_TSYMLINK, 15);
+	m_put(&m, 1, 4);
+	m_str(&m, "s");
+	m_str(&m, "/etc/passwd");
+	m_put(&m, 0, 4);
+	assert_int_equal(m_send(&m), P9_RSYMLINK);
+	assert_int_equal(resp[7], P9_QTSYMLINK);
+	host_path(p, sizeof(p), "s");
+	ssize_t n = readlink(p, target, sizeof(target) - 1);
+	assert_int_equal(n, 11);
+	target[n] = 0;
+	assert_string_equal(target, "/etc/passwd");
+
+	/* a hard link to hello.txt, renamed, then removed */
+	assert_int_equal(walk(1, 3, (const char *[]){ "hello.txt", NULL }), P9_RWALK);
+	m_begin(&m, P9_TLINK, 16);
+	m_put(&m, 1, 4);
+	m_put(&m, 3, 4);
+	m_str(&m, "hard");
+	assert_int_equal(m_send(&m), P9_RLINK);
+	host_path(p, sizeof(p), "hello.txt");
+	assert_int_equal(stat(p, &st), 0);
+	assert_int_equal(st.st_nlink, 2);
+	m_begin(&m, P9_TRENAMEAT, 17);
+	m_put(&m, 1, 4);
+	m_str(&m, "hard");
+	m_put(&m, 1, 4);
+	m_str(&m, "hard2");
+	assert_int_equal(m_send(&m), P9_RRENAMEAT);
+	host_path(q, sizeof(q), "hard2");
+	assert_int_equal(stat(q, &st), 0);
+	m_begin(&m, P9_TRENAMEAT, 18);
+	m_put(&m, 1, 4);
+	m_str(&m, "hard2");
+	m_put(&m, 1, 4);
+	m_str(&m, "../outside");
+	expect_error(&m, EINVAL);
+	assert_int_equal(dir_name_op(P9_TUNLINKAT, 1, "hard2", 0, false), P9_RUNLINKAT);
+	assert_int_equal(stat(q, &st), -1);
+	assert_int_equal(stat(p, &st), 0);
+	assert_int_equal(st.st_nlink, 1);
+	/* directories: only with AT_REMOVEDIR, only when empty */
+	assert_int_equal(dir_name_op(P9_TUNLINKAT, 1, "d", 0, false), P9_RLERROR);
+	assert_int_equal(r_get(7, 4), EISDIR);
+	assert_int_equal(dir_name_op(P9_TUNLINKAT, 1, "sub", P9_DOTL_AT_REMOVEDIR, false),
+			 P9_RLERROR);
+	assert_int_equal(r_get(7, 4), ENOTEMPTY);
+	assert_int_equal(dir_name_op(P9_TUNLINKAT, 1, "d", P9_DOTL_AT_REMOVEDIR, false),
+			 P9_RUNLINKAT);
+	/* removing the symlink removes the link, not /etc/passwd */
+	assert_int_equal(dir_name_op(P9_TUNLINKAT, 1, "s", 0, false), P9_RUNLINKAT);
+	assert_int_equal(stat("/etc/passwd", &st), 0);
+	/* the old rename/remove and mknod: the client has fallbacks */
+	assert_int_equal(simple(P9_TMKNOD, 1), P9_RLERROR);
+	assert_int_equal(r_get(7, 4), EOPNOTSUPP);
+}
+
+static void setattr(uint32_t fid, uint32_t valid, uint32_t mode, uint64_t size, uint64_t mtime,
+		    uint64_t mtime_ns)
+{
+	struct msg m;
+	m_begin(&m, P9_TSETATTR, 19);
+	m_put(&m, fid, 4);
+	m_put(&m, valid, 4);
+	m_put(&m, mode, 4);
+	m_put(&m, 0, 4);
+	m_put(&m, 0, 4);
+	m_put(&m, size, 8);
+	m_put(&m, 0, 8);
+	m_put(&m, 0, 8);
+	m_put(&m, mtime, 8);
+	m_put(&m, mtime_ns, 8);
+	m_send(&m);
+}
+
+static void test_rw_setattr(void **state)
+{
+	(void)state;
+	char p[128];
+	struct stat st;
+	host_path(p, sizeof(p), "hello.txt");
+	assert_int_equal(walk(1, 2, (const char *[]){ "hello.txt", NULL }), P9_RWALK);
+	setattr(2, P9_ATTR_MODE | P9_ATTR_SIZE | P9_ATTR_MTIME | P9_ATTR_MTIME_SET, 0600, 5,
+		1000000, 250);
+	assert_int_equal(resp[4], P9_RSETATTR);
+	assert_int_equal(stat(p, &st), 0);
+	assert_int_equal(st.st_size, 5);
+	assert_int_equal(st.st_mode & 07777, 0600);
+	assert_int_equal(st.st_mtim.tv_sec, 1000000);
+	assert_int_equal(st.st_mtim.tv_nsec, 250);
+	setattr(2, P9_ATTR_MTIME | P9_ATTR_MTIME_SET, 0, 0, 5, 1000000000);
+	assert_int_equal(resp[4], P9_RLERROR);
+	assert_int_equal(r_get(7, 4), EINVAL);
+	assert_int_equal(walk(1, 3, (const char *[]){ "sub", NULL }), P9_RWALK);
+	setattr(3, P9_ATTR_SIZE, 0, 0, 0, 0);
+	assert_int_equal(resp[4], P9_RLERROR);
+	assert_int_equal(r_get(7, 4), EISDIR);
+	/* a symlink's mode is not changed through it: escape -> /etc */
+	assert_int_equal(walk(1, 4, (const char *[]){ "escape", NULL }), P9_RWALK);
+	assert_int_equal(stat("/etc", &st), 0);
+	mode_t etc = st.st_mode;
+	setattr(4, P9_ATTR_MODE, 0777, 0, 0, 0);
+	assert_int_equal(stat("/etc", &st), 0);
+	assert_int_equal(st.st_mode, etc);
+	/* locks are granted (the guest's kernel keeps them) */
+	struct msg m;
+	m_begin(&m, P9_TLOCK, 20);
+	m_put(&m, 2, 4);
+	m_put(&m, 1, 1);
+	m_put(&m, 0, 4);
+	m_put(&m, 0, 8);
+	m_put(&m, 0, 8);
+	m_put(&m, 42, 4);
+	m_str(&m, "guest");
+	assert_int_equal(m_send(&m), P9_TLOCK + 1);
+	assert_int_equal(resp[7], 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -496,6 +753,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_readdir, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_statfs, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_malformed, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rw_create_write, setup_rw, teardown),
+		cmocka_unit_test_setup_teardown(test_rw_namespace, setup_rw, teardown),
+		cmocka_unit_test_setup_teardown(test_rw_setattr, setup_rw, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
