@@ -79,12 +79,14 @@ $(CORPUS)/SHA256SUMS:
 check: all unit fuzz-build
 	@$(MAKE) --no-print-directory corpus || echo "WARNING: corpus build failed: corpus tests will be SKIPPED"
 	@$(MAKE) --no-print-directory virtio-modules || echo "WARNING: no virtio modules: tests/boot/virtio.sh will be SKIPPED"
+	@$(MAKE) --no-print-directory exec-kernel || echo "WARNING: no kernel with 9p: tests/boot/exec_9p.sh will be SKIPPED"
 	@BUILD=$(BUILD) CORPUS=$(CORPUS) tests/run.sh
 
 # Only the boot tests, only in the SVM test host.
 check-svm: all
 	@$(MAKE) --no-print-directory corpus || echo "WARNING: corpus build failed: corpus tests will be SKIPPED"
 	@$(MAKE) --no-print-directory virtio-modules || echo "WARNING: no virtio modules: tests/boot/virtio.sh will be SKIPPED"
+	@$(MAKE) --no-print-directory exec-kernel || echo "WARNING: no kernel with 9p: tests/boot/exec_9p.sh will be SKIPPED"
 	@BUILD=$(BUILD) CORPUS=$(CORPUS) tests/run.sh svm
 
 # The virtio modules of the corpus's kernel, for tests/boot/virtio.sh (the
@@ -92,6 +94,12 @@ check-svm: all
 virtio-modules: $(BUILD)/virtio-ko/KERNEL
 $(BUILD)/virtio-ko/KERNEL: $(CORPUS)/SHA256SUMS scripts/virtio_modules.sh
 	BUILD=$(BUILD) CORPUS=$(CORPUS) scripts/virtio_modules.sh
+
+# Debian's generic kernel and its modules (it has 9p; the corpus's cloud
+# kernel has not), for tests/boot/exec_9p.sh (scripts/exec_kernel.sh).
+exec-kernel: $(BUILD)/exec-kernel/RELEASE
+$(BUILD)/exec-kernel/RELEASE: scripts/exec_kernel.sh
+	BUILD=$(BUILD) scripts/exec_kernel.sh
 
 check-asan:
 	$(MAKE) SAN=1 check
@@ -195,5 +203,5 @@ help:
 	@echo "make install    PREFIX=/usr/local DESTDIR= (make uninstall undoes it)"
 	@echo "make dist       release tarball $(BUILD)/nobios-VERSION.tar.gz"
 
-.PHONY: all unit guests corpus fuzz-build check check-svm check-asan check-slow bench format lint lint-cppcheck clean help
+.PHONY: all unit guests corpus exec-kernel fuzz-build check check-svm check-asan check-slow bench format lint lint-cppcheck clean help
 -include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d)

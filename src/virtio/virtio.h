@@ -238,6 +238,7 @@ struct v9p;
 /* A virtio-9p device serving one share (fs/p9.h); NULL with nb_err(). */
 struct v9p *virtio_9p_new(const struct nb_share *sh, struct guest_mem *mem,
 			  struct dev_host *host, uint64_t base, uint32_t gsi);
+void virtio_9p_free(struct v9p *v);
 struct vcon *virtio_console_new(struct guest_mem *mem, struct dev_host *host, uint64_t base,
 				uint32_t gsi, int out);
 

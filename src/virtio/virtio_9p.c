@@ -122,9 +122,8 @@ static const struct virtio_dev_ops p9_ops = {
 	.notify = p9_notify,
 };
 
-static void v9p_free(void *state)
+void virtio_9p_free(struct v9p *v)
 {
-	struct v9p *v = state;
 	if (!v)
 		return;
 	p9_server_free(v->srv);
@@ -151,12 +150,12 @@ struct v9p *virtio_9p_new(const struct nb_share *sh, struct guest_mem *mem,
 	v->resp = malloc(P9_BUF);
 	if (!v->req || !v->resp) {
 		nb_err_internal("out of memory for virtio-9p");
-		v9p_free(v);
+		virtio_9p_free(v);
 		return NULL;
 	}
 	v->srv = p9_server_new(sh->path, sh->writable ? P9_EXPORT_WRITABLE : 0);
 	if (!v->srv) {
-		v9p_free(v);
+		virtio_9p_free(v);
 		return NULL;
 	}
 	memcpy(v->tag, sh->tag, tl);
@@ -178,7 +177,7 @@ static void set_free(void *state)
 	if (!s)
 		return;
 	for (unsigned i = 0; i < s->n; i++)
-		v9p_free(s->dev[i]);
+		virtio_9p_free(s->dev[i]);
 	free(s);
 }
 

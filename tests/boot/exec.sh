@@ -26,7 +26,7 @@ check exec-pack-malformed-elf eval '[ "$RC" = 2 ] && has "$W/bad.elf: program he
 run_nobios 20 exec --kernel-from-build "$W/no-tree" -- true
 check exec-kernel-from-build eval '[ "$RC" = 2 ] && has "$W/no-tree/arch/x86/boot/bzImage"'
 
-ALL="exec-true exec-exit-7 exec-signal exec-not-found exec-streams exec-streams-merged
+ALL="exec-true exec-exit-7 exec-signal exec-not-found exec-no-9p-error exec-streams exec-streams-merged
      exec-stdin exec-stdin-large exec-pack-dynamic exec-pack-static exec-panic exec-poweroff exec-timeout"
 # shellcheck disable=SC2086
 need_kvm $ALL || exit 0
@@ -53,8 +53,15 @@ check exec-exit-7 eval '[ "$RC" = 7 ]'
 ex "$LIMIT" --timeout $((LIMIT - 10)) -- sh -c 'kill -9 $$'
 check exec-signal eval '[ "$RC" = 137 ]'
 
-ex "$LIMIT" --timeout $((LIMIT - 10)) -- /no/such/program
+ex "$LIMIT" --timeout $((LIMIT - 10)) --no-host-root -- /no/such/program
 check exec-not-found eval '[ "$RC" = 127 ] && grep -q "/no/such/program" "$W/err"'
+
+# This kernel has no 9p (Debian's cloud kernel): with nothing packed, the
+# host's files are all CMD could have had, and the error names what the
+# kernel lacks (status 14).
+ex "$LIMIT" --timeout $((LIMIT - 10)) -- /no/such/program
+check exec-no-9p-error eval '[ "$RC" = 14 ] && grep -q "CONFIG_9P_FS" "$W/err" &&
+	grep -q "CONFIG_NET_9P_VIRTIO" "$W/err" && grep -q -- "--pack" "$W/err"'
 
 # Apart and in order: stdout has only CMD's stdout (no kernel messages),
 # stderr only CMD's stderr, and merged (2>&1) they keep CMD's order.

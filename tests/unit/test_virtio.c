@@ -5,8 +5,11 @@
  * from a memory image (statuses, the image unchanged by malformed chains). */
 #include "dev_fake.h"
 
+#include <errno.h>
+
 #include "block/disk_image.h"
 #include "virtio/virtio.h"
+#include "nobios.h"
 
 #define RAM   (1u << 20)
 #define DESC  0x1000u
@@ -605,6 +608,111 @@ static void test_blk_indirect(void **st)
 	assert_memory_equal(x->f.buf + 0x11000, x->disk + 3 * 512, 512);
 }
 
+/* ---- virtio-9p: the tag in configuration space, messages in and out of
+ * the ring, a reply spread over a header buffer and a data buffer (Linux's
+ * zero-copy reads), replies that do not fit, requests too short to be one */
+static void p9_msg(struct fx *f, uint64_t at, uint8_t type, uint16_t tag, const void *body,
+		   uint32_t blen)
+{
+	uint32_t n = 7 + blen;
+	memcpy(f->buf + at, &n, 4);
+	f->buf[at + 4] = type;
+	memcpy(f->buf + at + 5, &tag, 2);
+	memcpy(f->buf + at + 7, body, blen);
+}
+
+static uint32_t p9_used(struct blkfx *x, unsigned i)
+{
+	uint32_t id, len;
+	used_elem(&x->f, i, &id, &len);
+	return len;
+}
+
+static void test_9p(void **st)
+{
+	struct blkfx *x = *st;
+	char dir[] = "/tmp/nobios-v9p-XXXXXX";
+	assert_non_null(mkdtemp(dir));
+	char p[64];
+	snprintf(p, sizeof(p), "%s/f", dir);
+	FILE *fp = fopen(p, "w");
+	fputs("0123456789", fp);
+	fclose(fp);
+	struct nb_share sh = { .path = dir, .tag = "hostshare" };
+	struct v9p *v = virtio_9p_new(&sh, &x->f.mem, &x->h.host, BASE, 17);
+	assert_non_null(v);
+	struct virtio_mmio *t = (struct virtio_mmio *)v;
+	assert_int_equal(rd(t, VIRTIO_MMIO_DEVICE_ID), 9);
+	assert_int_equal(rd(t, VIRTIO_MMIO_DEVICE_FEATURES) & 1, 1); /* VIRTIO_9P_MOUNT_TAG */
+	uint8_t cfg[16];
+	for (unsigned i = 0; i < 11; i++)
+		virtio_mmio_read(t, BASE + VIRTIO_MMIO_CONFIG + i, cfg + i, 1);
+	assert_int_equal(cfg[0] | cfg[1] << 8, 9);
+	assert_memory_equal(cfg + 2, "hostshare", 9);
+
+	negotiate(t, 1ULL << VIRTIO_F_VERSION_1 | 1);
+	queue_setup(t);
+	wr(t, VIRTIO_MMIO_STATUS, VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER |
+					  VIRTIO_CONFIG_S_FEATURES_OK | VIRTIO_CONFIG_S_DRIVER_OK);
+	/* Tversion, Tattach (fid 1), Twalk 1 -> 2 "f", Tlopen 2 */
+	static const uint8_t ver[] = { 0, 0x20, 0, 0, 8, 0, '9', 'P', '2', '0', '0', '0', '.', 'L' };
+	static const uint8_t att[] = { 1, 0, 0, 0, 0xFF, 0xFF, 0xFF, 0xFF, 1, 0, 'u', 0, 0, 0, 0, 0, 0 };
+	static const uint8_t walk[] = { 1, 0, 0, 0, 2, 0, 0, 0, 1, 0, 1, 0, 'f' };
+	static const uint8_t lopen[] = { 2, 0, 0, 0, 0, 0, 0, 0 };
+	const struct { uint8_t type; const uint8_t *b; uint32_t n; uint8_t rtype; } seq[] = {
+		{ 100, ver, sizeof(ver), 101 }, { 104, att, sizeof(att), 105 },
+		{ 110, walk, sizeof(walk), 111 }, { 12, lopen, sizeof(lopen), 13 },
+	};
+	for (unsigned i = 0; i < 4; i++) {
+		p9_msg(&x->f, 0x10000 + 0x100 * i, seq[i].type, (uint16_t)i, seq[i].b, seq[i].n);
+		desc(&x->f, 2 * i, 0x10000 + 0x100 * i, 7 + seq[i].n, VIRTQ_DESC_F_NEXT,
+		     (uint16_t)(2 * i + 1));
+		desc(&x->f, 2 * i + 1, 0x20000 + 0x2000 * i, 0x2000, VIRTQ_DESC_F_WRITE, 0);
+		offer(&x->f, (uint16_t)(2 * i));
+	}
+	wr(t, VIRTIO_MMIO_QUEUE_NOTIFY, 0);
+	assert_int_equal(used_idx(&x->f), 4);
+	for (unsigned i = 0; i < 4; i++) {
+		assert_int_equal(x->f.buf[0x20000 + 0x2000 * i + 4], seq[i].rtype);
+		assert_int_equal(p9_used(x, i), x->f.buf[0x20000 + 0x2000 * i]);
+	}
+	/* Tread of 10 bytes: header in an 11-byte buffer, data in another */
+	static const uint8_t rdb[] = { 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 10, 0, 0, 0 };
+	p9_msg(&x->f, 0x10800, 116, 7, rdb, sizeof(rdb));
+	desc(&x->f, 8, 0x10800, 7 + sizeof(rdb), VIRTQ_DESC_F_NEXT, 9);
+	desc(&x->f, 9, 0x30000, 11, VIRTQ_DESC_F_NEXT | VIRTQ_DESC_F_WRITE, 10);
+	desc(&x->f, 10, 0x31000, 10, VIRTQ_DESC_F_WRITE, 0);
+	offer(&x->f, 8);
+	/* a reply with no room: Rversion needs 21 bytes, 11 given -> Rlerror */
+	p9_msg(&x->f, 0x10900, 100, 8, ver, sizeof(ver));
+	desc(&x->f, 11, 0x10900, 7 + sizeof(ver), VIRTQ_DESC_F_NEXT, 12);
+	desc(&x->f, 12, 0x32000, 11, VIRTQ_DESC_F_WRITE, 0);
+	offer(&x->f, 11);
+	/* a request of 3 bytes: Rlerror EMSGSIZE */
+	desc(&x->f, 13, 0x10a00, 3, VIRTQ_DESC_F_NEXT, 14);
+	desc(&x->f, 14, 0x33000, 64, VIRTQ_DESC_F_WRITE, 0);
+	offer(&x->f, 13);
+	wr(t, VIRTIO_MMIO_QUEUE_NOTIFY, 0);
+	assert_int_equal(used_idx(&x->f), 7);
+	assert_int_equal(p9_used(x, 4), 21);
+	assert_int_equal(x->f.buf[0x30000 + 4], 117);       /* Rread */
+	assert_int_equal(x->f.buf[0x30000 + 7], 10);        /* count */
+	assert_memory_equal(x->f.buf + 0x31000, "0123456789", 10);
+	assert_int_equal(p9_used(x, 5), 11);
+	assert_int_equal(x->f.buf[0x32000 + 4], 7);         /* Rlerror */
+	assert_int_equal(x->f.buf[0x32000 + 5], 8);         /* its tag */
+	assert_int_equal(x->f.buf[0x32000 + 7], EMSGSIZE);
+	assert_int_equal(p9_used(x, 6), 11);
+	assert_int_equal(x->f.buf[0x33000 + 7], EMSGSIZE);
+	virtio_9p_free(v);
+	/* a tag that does not fit the configuration */
+	struct nb_share bad = { .path = dir };
+	memset(bad.tag, 'a', sizeof(bad.tag));
+	assert_null(virtio_9p_new(&bad, &x->f.mem, &x->h.host, BASE, 17));
+	snprintf(p, sizeof(p), "rm -rf '%s'", dir);
+	assert_int_equal(system(p), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -626,6 +734,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_blk_bad_requests, blk_setup, blk_teardown),
 		cmocka_unit_test_setup_teardown(test_blk_read_only, blk_setup, blk_teardown),
 		cmocka_unit_test_setup_teardown(test_blk_indirect, blk_setup, blk_teardown),
+		cmocka_unit_test_setup_teardown(test_9p, blk_setup, blk_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
