@@ -2,9 +2,11 @@
 """bench/run.py - time nobios against its peers, side by side, in one run.
 
 Cases (each run interleaved with its peers, medians reported):
-  exec     `nobios exec KERNEL -- true` to exit vs QEMU microvm booting the same kernel and
-           the same initramfs (nobios's, saved with NOBIOS_EXEC_SAVE_INITRAMFS) to the same
-           command
+  exec     `nobios exec KERNEL -- echo MARK` to CMD's first output and to exit vs QEMU
+           microvm booting the same kernel and the same initramfs (nobios's, saved with
+           NOBIOS_EXEC_SAVE_INITRAMFS) to the same command; with the corpus's cloud
+           kernel, and with build/exec-kernel's generic kernel and the host's / over
+           virtio-9p (QEMU with the same share)
   trivial  a guest that exits at once: raw-KVM floor, nobios, QEMU microvm, QEMU pc
            (wall time and peak RSS)
   linux    Debian's bzImage to its `Linux version` console line: nobios default
@@ -409,38 +411,84 @@ def case_smp(args):
                       cmds, r"CORPUS-LINUX-OK")
 
 
+def first_and_exit(cmd, marker, timeout):
+    """Seconds to the first stdout line holding `marker` and to the
+    process's own exit (status 0 expected), stdout and stderr read as they
+    come; (first, exit, status)."""
+    t0 = time.monotonic()
+    p = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                         stderr=subprocess.STDOUT, start_new_session=True)
+    buf, first = b"", None
+    try:
+        while time.monotonic() - t0 < timeout:
+            r, _, _ = select.select([p.stdout], [], [], 0.05)
+            if r:
+                chunk = os.read(p.stdout.fileno(), 65536)
+                if not chunk:
+                    break
+                buf += chunk
+                if first is None and marker.encode() in buf:
+                    first = time.monotonic() - t0
+        p.wait(timeout=max(1, timeout - (time.monotonic() - t0)))
+        total = time.monotonic() - t0
+    except subprocess.TimeoutExpired:
+        os.killpg(p.pid, signal.SIGKILL)
+        p.wait()
+        return first, None, None
+    return first, total, p.returncode
+
+
 def case_exec(args):
-    """`nobios exec KERNEL -- true`, process start to exit, against QEMU
-    microvm booting the same kernel and the very same initramfs (nobios
-    saves it: NOBIOS_EXEC_SAVE_INITRAMFS) to the same command; there the
-    init finds no exec ports, runs CMD on the console and reboots
-    (reboot=t: a triple fault, which -no-reboot turns into QEMU's exit)."""
-    bz = os.path.join(CORPUS, "linux", "vmlinuz-cloud-amd64")
-    if not need(bz):
-        return
-    rd = tempfile.mktemp(prefix="nobios-exec-initramfs-")
-    env = dict(os.environ, NOBIOS_EXEC_SAVE_INITRAMFS=rd)
-    subprocess.run([NOBIOS, "exec", bz, "--", "true"], env=env, stdin=subprocess.DEVNULL,
-                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=args.timeout)
-    if not need(rd):
-        return
-    cmds = {
-        "nobios exec -- true": [NOBIOS, "exec", bz, "--", "true"],
-        "qemu microvm, same initramfs": qemu(
-            "microvm", "-kernel", bz, "-initrd", rd, "-append",
-            "console=ttyS0 quiet panic=-1 reboot=t rdinit=/init"),
-    }
-    rows = {k: {"t": [], "rss": []} for k in cmds}
-    for _ in range(args.runs):
-        for k, c in cmds.items():
-            t, rss, rc = run_to_exit(c, args.timeout)
-            rows[k]["t"].append(t if rc == 0 else None)
-            rows[k]["rss"].append(rss)
-            if rc != 0:
-                rows[k]["note"] = f"exit status {rc}"
-    os.unlink(rd)
-    report("exec: Debian's kernel, run `true`, to exit", rows, base="nobios exec -- true")
-    return rows
+    """`nobios exec KERNEL -- echo MARK`: process start to CMD's first output
+    and to exit, against QEMU microvm booting the same kernel and the very
+    same initramfs (nobios saves it: NOBIOS_EXEC_SAVE_INITRAMFS) to the same
+    command; there the init finds no exec ports, runs CMD on the console and
+    reboots (reboot=t: a triple fault, which -no-reboot turns into QEMU's
+    exit).  Two kernels: the corpus's cloud kernel (no 9p: CMD from the
+    initramfs) and, when `make exec-kernel` has fetched it, Debian's generic
+    kernel with the host's / over virtio-9p (QEMU gets the same share:
+    -fsdev local,path=/,readonly=on and virtio-9p-device, tag nobios-root,
+    and the same packed modules through the same initramfs)."""
+    mark = "nobios-bench-first-output"
+    kinds = [("cloud kernel, initramfs only", os.path.join(CORPUS, "linux", "vmlinuz-cloud-amd64"),
+              [], [])]
+    ek = os.path.join(BUILD, "exec-kernel")
+    if os.path.exists(os.path.join(ek, "RELEASE")):
+        rel = open(os.path.join(ek, "RELEASE")).read().strip()
+        kinds.append(("generic kernel, host / over 9p", os.path.join(ek, "vmlinuz"),
+                      ["--modules", os.path.join(ek, "modules", rel)],
+                      ["-fsdev", "local,id=hostroot,path=/,security_model=none,readonly=on",
+                       "-device", "virtio-9p-device,fsdev=hostroot,mount_tag=nobios-root"]))
+    else:
+        print("  (no build/exec-kernel: `make exec-kernel` adds the 9p case)")
+    for title, bz, nbargs, qargs in kinds:
+        if not need(bz):
+            continue
+        rd = tempfile.mktemp(prefix="nobios-exec-initramfs-")
+        env = dict(os.environ, NOBIOS_EXEC_SAVE_INITRAMFS=rd)
+        subprocess.run([NOBIOS, "exec", bz, *nbargs, "--", "echo", mark], env=env,
+                       stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                       stderr=subprocess.DEVNULL, timeout=args.timeout)
+        if not need(rd):
+            continue
+        cmds = {
+            "nobios exec": [NOBIOS, "exec", bz, *nbargs, "--", "echo", mark],
+            "qemu microvm, same initramfs": qemu(
+                "microvm", "-kernel", bz, "-initrd", rd, "-append",
+                "console=ttyS0 quiet panic=-1 reboot=t rdinit=/init", *qargs),
+        }
+        first = {k: {"t": []} for k in cmds}
+        done = {k: {"t": []} for k in cmds}
+        for _ in range(args.runs):
+            for k, c in cmds.items():
+                f, t, rc = first_and_exit(c, mark, args.timeout)
+                first[k]["t"].append(f)
+                done[k]["t"].append(t if rc == 0 else None)
+                if rc != 0:
+                    done[k]["note"] = f"exit status {rc}"
+        os.unlink(rd)
+        report(f"exec ({title}): start to CMD's first output", first, base="nobios exec")
+        report(f"exec ({title}): start to exit", done, base="nobios exec")
 
 
 CASES = {"trivial": case_trivial, "exec": case_exec, "linux": case_linux, "pvh": case_pvh,
