@@ -90,7 +90,7 @@ enum opt_id {
 	O_NO_SANDBOX, O_NO_DEFAULT_CMDLINE, O_VIRTIO_RNG, O_VIRTIO_CONSOLE,
 	/* exec only */
 	O_PACK, O_ENV, O_CWD, O_USER, O_ROOT, O_KERNEL_FROM_BUILD, O_CONSOLE, O_NO_PACK_CMD,
-	O_RW, O_MODULES, O_NO_HOST_ROOT,
+	O_RW, O_MODULES, O_NO_HOST_ROOT, O_SHARE,
 };
 
 struct opt {
@@ -127,6 +127,7 @@ static const struct opt opts[] = {
 	{ { "--no-default-cmdline" }, O_NO_DEFAULT_CMDLINE, false, false },
 	{ { "--virtio-rng" }, O_VIRTIO_RNG, false, false },
 	{ { "--virtio-console" }, O_VIRTIO_CONSOLE, false, false },
+	{ { "--share" }, O_SHARE, true, false },
 	{ { "--pack" }, O_PACK, true, true },
 	{ { "--env" }, O_ENV, true, true },
 	{ { "--cwd" }, O_CWD, true, true },
@@ -170,6 +171,48 @@ static int parse_module(struct boot_config *b, char *val)
 	b->modules[b->nmodules].path = val;
 	b->modules[b->nmodules].cmdline = comma ? comma + 1 : NULL;
 	b->nmodules++;
+	return 0;
+}
+
+/* --share DIR[,tag=TAG][,rw]: a virtio-9p device (default tag: DIR's last
+ * component, "share" for /). */
+static int parse_share(struct machine_config *cfg, char *val)
+{
+	if (cfg->nshares >= NB_MAX_SHARES)
+		return nb_err("--share: at most %d directories", NB_MAX_SHARES);
+	struct nb_share *sh = &cfg->shares[cfg->nshares];
+	*sh = (struct nb_share){ 0 };
+	char *opt = strchr(val, ',');
+	if (opt)
+		*opt++ = 0;
+	if (!*val)
+		return nb_err("--share: empty directory name");
+	sh->path = val;
+	const char *tag = NULL;
+	while (opt && *opt) {
+		char *next = strchr(opt, ',');
+		if (next)
+			*next++ = 0;
+		if (strcmp(opt, "rw") == 0)
+			sh->writable = true;
+		else if (strncmp(opt, "tag=", 4) == 0 && opt[4])
+			tag = opt + 4;
+		else
+			return nb_err("--share %s: unknown option '%s' (tag=TAG, rw)", val, opt);
+		opt = next;
+	}
+	if (!tag) {
+		const char *slash = strrchr(val, '/');
+		tag = slash && slash[1] ? slash + 1 : slash ? "share" : val;
+	}
+	if (strlen(tag) >= sizeof(sh->tag))
+		return nb_err("--share %s: tag '%s' longer than %zu bytes", val, tag,
+			      sizeof(sh->tag) - 1);
+	for (unsigned i = 0; i < cfg->nshares; i++)
+		if (strcmp(cfg->shares[i].tag, tag) == 0)
+			return nb_err("--share %s: tag '%s' given twice", val, tag);
+	memcpy(sh->tag, tag, strlen(tag) + 1);
+	cfg->nshares++;
 	return 0;
 }
 
@@ -224,6 +267,7 @@ static int apply(struct args *a, const struct opt *o, const char *val)
 	case O_NO_SANDBOX: cfg->sandbox = false; break;
 	case O_VIRTIO_RNG: cfg->virtio_rng = true; break;
 	case O_VIRTIO_CONSOLE: cfg->virtio_console = true; break;
+	case O_SHARE: return parse_share(cfg, (char *)val);
 	case O_NO_DEFAULT_CMDLINE: b->linux_cmdline_defaults = false; break;
 	case O_PACK:
 		if (!*val)

@@ -127,17 +127,17 @@ static bool user_sets(const struct exec_config *cfg, const char *kv)
 int exec_shares(const struct exec_config *cfg, struct nb_share *shares, unsigned max,
 		unsigned *n)
 {
-	*n = 0;
+	/* after the user's own --share devices, if any */
 	if (!cfg->no_host_root) {
-		if (max < 1)
-			return nb_err("exec: too many shares");
-		shares[0] = (struct nb_share){ .path = "/", .writable = false };
-		snprintf(shares[0].tag, sizeof(shares[0].tag), "%s", EXEC_ROOT_TAG);
+		if (*n >= max)
+			return nb_err("exec: at most %u shares in all", max);
+		shares[*n] = (struct nb_share){ .path = "/", .writable = false };
+		snprintf(shares[*n].tag, sizeof(shares[*n].tag), "%s", EXEC_ROOT_TAG);
 		(*n)++;
 	}
 	for (unsigned i = 0; i < cfg->nrw; i++) {
 		if (*n >= max)
-			return nb_err("--rw: at most %u directories", max - 1);
+			return nb_err("--rw: at most %u shares in all", max);
 		char *real = realpath(cfg->rw[i], NULL);
 		struct stat st;
 		if (!real || stat(real, &st) < 0) {

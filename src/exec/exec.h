@@ -39,8 +39,9 @@ extern const uint8_t exec_init_image[];
 extern const uint32_t exec_init_image_size;
 
 struct nb_share;
-/* The virtio-9p shares exec asks for: the host's / read-only (unless
- * --no-host-root), then each --rw DIR writable.  0 or -1 with nb_err(). */
+/* The virtio-9p shares exec asks for, appended to the *n there are: the
+ * host's / read-only (unless --no-host-root), then each --rw DIR
+ * writable.  0 or -1 with nb_err(). */
 int exec_shares(const struct exec_config *cfg, struct nb_share *shares, unsigned max,
 		unsigned *n);
 

@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
 
@@ -300,7 +301,8 @@ static void platform_plan(struct platform *p, const struct machine_config *cfg)
 	 * from LAYOUT_VIRTIO_MMIO.  Interrupts: IOAPIC pins 16-23 first (no
 	 * ISA device or the SCI can be there; the MP table gives each its
 	 * own entry), then ISA IRQs no nobios device uses. */
-	static const uint32_t gsis[] = { 16, 17, 18, 19, 20, 21, 22, 23, 5, 10, 11, 7 };
+	static const uint32_t gsis[PLATFORM_VIRTIO_GSIS] = { 16, 17, 18, 19, 20, 21,
+							     22, 23, 5,  10, 11, 7 };
 	struct { uint32_t id; unsigned n; } want[] = {
 		{ VIRTIO_ID_BLOCK, cfg->boot.ndisks },
 		{ VIRTIO_ID_RNG, cfg->virtio_rng },
@@ -346,6 +348,18 @@ int machine_create(struct machine **out, const struct machine_config *cfg)
 	if (cpuid_list_check(cfg->cpuid_mask, "--cpuid-mask") < 0 ||
 	    cpuid_list_check(cfg->cpuid_keep, "--cpuid-keep") < 0)
 		return -1;
+	/* Each virtio device needs an interrupt line of its own (platform_plan). */
+	unsigned nvirtio = cfg->boot.ndisks + cfg->virtio_rng + cfg->virtio_console + cfg->nshares;
+	if (nvirtio > PLATFORM_VIRTIO_GSIS)
+		return nb_err("%u virtio devices (disks, --virtio-rng, --virtio-console, shares): "
+			      "at most %d", nvirtio, PLATFORM_VIRTIO_GSIS);
+	for (unsigned i = 0; i < cfg->nshares; i++) {
+		struct stat st;
+		if (stat(cfg->shares[i].path, &st) < 0)
+			return nb_err_errno("%s: cannot share", cfg->shares[i].path);
+		if (!S_ISDIR(st.st_mode))
+			return nb_err("%s: cannot share: not a directory", cfg->shares[i].path);
+	}
 	struct machine *m = calloc(1, sizeof(*m));
 	if (!m)
 		return nb_err_internal("out of memory");

@@ -186,12 +186,48 @@ static void test_exec(void **state)
 	assert_string_equal(a.exec.argv[0], "sh");
 	assert_string_equal(a.exec.argv[2], "--pack");
 	freeall(st);
+	/* the host's files: --rw (repeatable), --modules, --no-host-root */
+	assert_int_equal(parse(&a, st, "exec", "bz", "--rw", "/a", "--rw=/b", "--modules", "/m",
+			       "--no-host-root", "--", "true", NULL), 0);
+	assert_int_equal(a.exec.nrw, 2);
+	assert_string_equal(a.exec.rw[1], "/b");
+	assert_string_equal(a.exec.modules, "/m");
+	assert_true(a.exec.no_host_root);
+	freeall(st);
 	/* --user undoes --root; the tree's bzImage */
 	assert_int_equal(parse(&a, st, "exec", "--root", "--user", "--kernel-from-build",
 			       "/src/linux/", "--", "true", NULL), 0);
 	assert_false(a.exec.root);
 	assert_string_equal(a.cfg.boot.kernel, "/src/linux/arch/x86/boot/bzImage");
+	assert_string_equal(a.exec.build_tree, "/src/linux/");
 	freeall(st);
+}
+
+static void test_share(void **state)
+{
+	(void)state;
+	char *st[64];
+	struct args a;
+	assert_int_equal(parse(&a, st, "run", "k", "--share", "/srv/data,rw", "--share",
+			       "/,tag=hostroot", "--share", "/tmp/x/", NULL), 0);
+	assert_int_equal(a.cfg.nshares, 3);
+	assert_string_equal(a.cfg.shares[0].path, "/srv/data");
+	assert_string_equal(a.cfg.shares[0].tag, "data");
+	assert_true(a.cfg.shares[0].writable);
+	assert_string_equal(a.cfg.shares[1].tag, "hostroot");
+	assert_false(a.cfg.shares[1].writable);
+	assert_string_equal(a.cfg.shares[2].tag, "share"); /* nothing after the last '/' */
+	freeall(st);
+}
+
+static void test_share_errors(void **state)
+{
+	(void)state;
+	FAILS("--share: empty directory name", "run", "k", "--share", ",rw");
+	FAILS("unknown option 'ro'", "run", "k", "--share", "/d,ro");
+	FAILS("tag 'd' given twice", "run", "k", "--share", "/a/d", "--share", "/b/d");
+	FAILS("longer than 31 bytes", "run", "k", "--share",
+	      "/d,tag=0123456789012345678901234567890123456789");
 }
 
 static void test_exec_errors(void **state)
@@ -209,6 +245,10 @@ static void test_exec_errors(void **state)
 	FAILS("--env: '1A=1' is not NAME=VALUE", "exec", "bz", "--env", "1A=1", "--", "t");
 	FAILS("--cwd: 'tmp' is not an absolute path", "exec", "bz", "--cwd", "tmp", "--", "t");
 	FAILS("--pack: empty file name", "exec", "bz", "--pack", "", "--", "t");
+	FAILS("--rw: empty directory name", "exec", "bz", "--rw", "", "--", "t");
+	FAILS("--rw: at most 7 directories", "exec", "bz", "--rw", "1", "--rw", "2", "--rw", "3",
+	      "--rw", "4", "--rw", "5", "--rw", "6", "--rw", "7", "--rw", "8", "--", "t");
+	FAILS("--rw is a flag of nobios exec", "run", "bz", "--rw", "/x");
 	FAILS("exec builds its own initramfs", "exec", "bz", "--initrd", "i", "--", "t");
 	FAILS("exec builds its own initramfs", "exec", "bz", "--disk", "d", "--", "t");
 	FAILS("kernel given twice", "exec", "bz", "--kernel-from-build", "/l", "--", "t");
@@ -220,6 +260,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_exec),
+		cmocka_unit_test(test_share),
+		cmocka_unit_test(test_share_errors),
 		cmocka_unit_test(test_exec_errors),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_run),
