@@ -52,7 +52,8 @@ echo "pwd=\$(pwd)"
 echo "os-release=\$(sha256sum < /etc/os-release)"
 echo inside > "$W/outside.txt" && echo "overlay-write=\$(cat "$W/outside.txt")"
 cd rw && echo data > f1 && mkdir d && mv f1 d/f2 && ln -s d/f2 sl && ln d/f2 hl &&
-	echo x > gone && rm gone && head -c 3000000 /dev/zero > big && sync && echo rw-done
+	echo x > gone && rm gone && head -c 3000000 /dev/zero > big && chmod 0604 d/f2 &&
+	touch -m -d @1000000 d/f2 && truncate -s 10 big && mkdir e && rmdir e && sync && echo rw-done
 cd "$W" && (sh -c '$LIST') > "$W/rw/guest-list" 2>&1; echo "list-status=\$?"
 if setpriv --reuid 65534 --regid 65534 --clear-groups cat tree/root-only 2>/dev/null; then
 	echo perm=readable; else echo perm=refused; fi
@@ -71,7 +72,8 @@ check exec-9p-cwd eval 'marker "pwd=$W"'
 check exec-9p-overlay eval 'marker "overlay-write=inside" && [ ! -e "$W/outside.txt" ]'
 check exec-9p-rw eval 'marker rw-done && [ "$(cat "$W/rw/d/f2")" = data ] && [ -L "$W/rw/sl" ] &&
 	[ "$(readlink "$W/rw/sl")" = d/f2 ] && [ "$(stat -c %h "$W/rw/d/f2")" = 2 ] &&
-	[ ! -e "$W/rw/gone" ] && [ "$(stat -c %s "$W/rw/big")" = 3000000 ]'
+	[ ! -e "$W/rw/gone" ] && [ "$(stat -c %s "$W/rw/big")" = 10 ] &&
+	[ "$(stat -c %a.%Y "$W/rw/d/f2")" = 604.1000000 ] && [ ! -e "$W/rw/e" ]'
 check exec-9p-tree eval 'marker list-status=0 && cmp -s "$W/host-list" "$W/rw/guest-list"'
 [ -f "$W/rw/guest-list" ] && ! cmp -s "$W/host-list" "$W/rw/guest-list" &&
 	diff "$W/host-list" "$W/rw/guest-list" | head -20
