@@ -1,8 +1,8 @@
 /* p9.h - a 9P2000.L file server as a pure library: one request message in,
- * one reply message out, a host directory exported read-only.  No
- * transport: the virtio-9p device (on the virtio-mmio transport, not here
- * yet) hands it the guest's requests and returns the replies; the unit
- * tests call it directly.
+ * one reply message out, a host directory exported read-only or writable.
+ * No transport: the virtio-9p device (src/virtio/virtio_9p.c) hands it the
+ * guest's requests and returns the replies; the unit tests and the fuzzer
+ * call it directly.
  *
  * Served: version, attach, walk, getattr, lopen, read, readdir, readlink,
  * statfs, clunk, flush; and on a writable export (P9_EXPORT_WRITABLE) also

@@ -1,7 +1,10 @@
 /* nobios-init.c - PID 1 of `nobios exec`'s initramfs (built static by
  * src/exec/exec.mk and embedded in nobios).  It mounts the usual file
- * systems (/dev, /proc, /sys, /dev/pts), reads /nobios/exec.conf (argv, environment, directory, uid/gid),
- * runs CMD with its stdout and stderr on two pipes, forwards both to the
+ * systems (/dev, /proc, /sys, /dev/pts), reads /nobios/exec.conf (argv,
+ * environment, directory, uid/gid, shares, modules), loads the packed
+ * modules, mounts the host's files (its / over virtio-9p with a tmpfs
+ * overlay, the --rw directories; mount_shares), runs CMD chrooted there
+ * with its stdout and stderr on two pipes, forwards both to the
  * host through nobios's exec ports (exec_port.h) in the order CMD wrote
  * them, and reports CMD's exit status there.  nobios ends the VM at that
  * report, so init never returns (PID 1 exiting would panic the kernel).
@@ -432,8 +435,7 @@ int main(void)
 	mount("devpts", "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC, "mode=620,ptmxmode=666");
 	chmod("/tmp", 01777);
 	read_conf();
-	if (!standalone || nmods)
-		load_modules();
+	load_modules();
 	if (root_share || nrw)
 		mount_shares();
 
