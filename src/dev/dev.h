@@ -40,6 +40,10 @@ struct dev_host {
 	/* Report a host-side failure the guest was told about and survives
 	 * (e.g. a disk I/O error): one line, without "nobios: "; may be NULL. */
 	void (*warn)(void *vm, const char *msg);
+	/* Have KVM signal the eventfd fd, without an exit to nobios, when the
+	 * guest writes the 32-bit value datamatch at guest-physical addr
+	 * (KVM_IOEVENTFD); NULL in tests and where there is no KVM.  0 or -1. */
+	int (*ioeventfd)(void *vm, uint64_t addr, uint32_t datamatch, int fd);
 	struct guest_mem *mem;
 	/* What the loaders announced (virtio windows and GSIs): devices are
 	 * created exactly there.  NULL in tests that need none. */

@@ -15,6 +15,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <inttypes.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/ioctl.h>
@@ -103,6 +104,16 @@ static int host_irq_line(void *vm, unsigned irq, int level)
 	struct kvm_irq_level l = { .irq = irq, .level = level };
 	if (ioctl(m->vm_fd, KVM_IRQ_LINE, &l) < 0)
 		return nb_err_errno("KVM_IRQ_LINE %u", irq);
+	return 0;
+}
+
+static int host_ioeventfd(void *vm, uint64_t addr, uint32_t datamatch, int fd)
+{
+	struct machine *m = vm;
+	struct kvm_ioeventfd e = { .datamatch = datamatch, .addr = addr, .len = 4, .fd = fd,
+				   .flags = KVM_IOEVENTFD_FLAG_DATAMATCH };
+	if (ioctl(m->vm_fd, KVM_IOEVENTFD, &e) < 0)
+		return nb_err_errno("KVM_IOEVENTFD at 0x%" PRIx64, addr);
 	return 0;
 }
 
@@ -259,7 +270,7 @@ static int setup_devices(struct machine *m)
 	m->dev_host = (struct dev_host){
 		.vm = m, .irq_line = host_irq_line, .request_stop = host_request_stop,
 		.milestone = host_milestone, .get_cpu = host_get_cpu, .set_cpu = host_set_cpu,
-		.warn = host_warn,
+		.warn = host_warn, .ioeventfd = host_ioeventfd,
 		.mem = &m->mem, .plat = &m->plat, .console_in = m->cfg.console_in,
 		.console_out = m->cfg.console_out, .log = m->cfg.log,
 	};

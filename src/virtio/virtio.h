@@ -193,12 +193,30 @@ struct virtio_mmio {
 	struct virtq vq[VIRTIO_MMIO_MAX_QUEUES];
 	uint64_t requests, bad_chains, interrupts; /* for -v */
 	char label[48];          /* "virtio-blk vda" */
+	/* The I/O thread (virtio_mmio_start_iothread): KVM turns each queue's
+	 * QueueNotify write into an eventfd signal and the vCPU goes on at
+	 * once; this thread serves the queue meanwhile. */
+	int kick_fd[VIRTIO_MMIO_MAX_QUEUES];
+	int stop_fd;
+	pthread_t iothread;
+	bool iothread_on;
+	uint64_t kicks;          /* notifications the I/O thread took */
 };
 
 /* Set up the transport for a device (no bus registration): unit tests
  * drive virtio_mmio_read/write directly. */
 void virtio_mmio_init(struct virtio_mmio *t, const struct virtio_dev_ops *ops, void *dev,
 		      struct guest_mem *mem, struct dev_host *host, uint64_t base, uint32_t gsi);
+/* Serve the device's queues in a thread of its own, kicked through
+ * KVM_IOEVENTFD, so a vCPU that notifies is not held while its request is
+ * served (the host's copy overlaps the guest's work, as with QEMU's
+ * ioeventfd and I/O thread).  Without host->ioeventfd (unit tests), or
+ * when KVM refuses it, notifications stay synchronous: 0 either way, -1
+ * only when a thread or eventfd cannot be made.  The device's callbacks
+ * then run in that thread, still one at a time under the transport lock. */
+int virtio_mmio_start_iothread(struct virtio_mmio *t);
+/* Stop and join the thread (nothing is served after); safe to repeat. */
+void virtio_mmio_stop_iothread(struct virtio_mmio *t);
 /* Register the window on the bus. 0 or -1 with nb_err(). */
 int virtio_mmio_register(struct virtio_mmio *t, struct bus *b);
 void virtio_mmio_read(void *opaque, uint64_t addr, uint8_t *data, unsigned size);

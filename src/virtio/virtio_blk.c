@@ -308,8 +308,10 @@ static void blk_fini(void *state)
 	struct vblk_set *s = state;
 	if (!s)
 		return;
-	for (unsigned i = 0; i < s->n; i++)
+	for (unsigned i = 0; i < s->n; i++) {
+		virtio_mmio_stop_iothread(&s->dev[i]->t);
 		free(s->dev[i]);
+	}
 	free(s);
 }
 
@@ -336,7 +338,7 @@ static int blk_init(struct bus *bus, struct dev_host *host, const struct machine
 		if (!b)
 			return nb_err_internal("out of memory for virtio-blk");
 		s->dev[s->n++] = b;
-		if (virtio_mmio_register(&b->t, bus) < 0)
+		if (virtio_mmio_register(&b->t, bus) < 0 || virtio_mmio_start_iothread(&b->t) < 0)
 			return -1;
 		if (host->log) {
 			char what[400];
@@ -359,10 +361,12 @@ static int blk_finish(void *state)
 	char first[512] = "";
 	for (unsigned i = 0; s && i < s->n; i++) {
 		struct vblk *b = s->dev[i];
+		virtio_mmio_stop_iothread(&b->t); /* nothing is served after this */
 		if (s->host && s->host->log)
 			fprintf(s->host->log, "nobios: %s: %" PRIu64 " requests, %" PRIu64
-				" refused chains, %" PRIu64 " interrupts\n", b->t.label,
-				b->t.requests, b->t.bad_chains, b->t.interrupts);
+				" refused chains, %" PRIu64 " interrupts, %" PRIu64
+				" kicks through the I/O thread\n", b->t.label, b->t.requests,
+				b->t.bad_chains, b->t.interrupts, b->t.kicks);
 		if (disk_image_close(b->img) < 0 && r == 0) {
 			r = -1;
 			snprintf(first, sizeof(first), "%s", nb_errmsg());

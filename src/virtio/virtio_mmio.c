@@ -17,14 +17,23 @@
  * Registers must be read and written 32 bits wide (4.2.2.2); other accesses
  * to the register area read 0 and are ignored.  Configuration space takes any
  * width the device's layout needs. */
+#include <errno.h>
 #include <inttypes.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 
 #include "dev/dev.h"
 #include "mem/mem.h"
 #include "util/err.h"
+#include "util/sandbox.h"
 #include "virtio/virtio.h"
+
+SANDBOX_NEEDS(virtio_iothread_needs, "virtio I/O threads: queue kicks (src/virtio/virtio_mmio.c)",
+	      0, SB_ALLOW(poll), SB_ALLOW(ppoll), SB_ALLOW(read), SB_ALLOW(write));
 
 void virtio_mmio_init(struct virtio_mmio *t, const struct virtio_dev_ops *ops, void *dev,
 		      struct guest_mem *mem, struct dev_host *host, uint64_t base, uint32_t gsi)
@@ -37,6 +46,9 @@ void virtio_mmio_init(struct virtio_mmio *t, const struct virtio_dev_ops *ops, v
 	t->host = host;
 	t->base = base;
 	t->gsi = gsi;
+	for (unsigned i = 0; i < VIRTIO_MMIO_MAX_QUEUES; i++)
+		t->kick_fd[i] = -1;
+	t->stop_fd = -1;
 	t->dev_features = ops->features | 1ULL << VIRTIO_F_VERSION_1 |
 			  1ULL << VIRTIO_F_INDIRECT_DESC;
 	snprintf(t->label, sizeof(t->label), "%s", ops->name);
@@ -311,4 +323,95 @@ void virtio_mmio_describe(const struct virtio_mmio *t, FILE *out, const char *wh
 	fprintf(out, "nobios: %s at [0x%" PRIx64 ", 0x%" PRIx64 "), GSI %u%s%s\n", t->label,
 		t->base, t->base + VIRTIO_MMIO_WINDOW, t->gsi, what && *what ? ": " : "",
 		what ? what : "");
+}
+
+/* ---- the I/O thread */
+static void *iothread_main(void *arg)
+{
+	struct virtio_mmio *t = arg;
+	sigset_t all;
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, NULL); /* signals are the vCPUs' and main's */
+	unsigned nq = t->ops->nqueues;
+	struct pollfd p[VIRTIO_MMIO_MAX_QUEUES + 1];
+	for (unsigned q = 0; q < nq; q++)
+		p[q] = (struct pollfd){ .fd = t->kick_fd[q], .events = POLLIN };
+	p[nq] = (struct pollfd){ .fd = t->stop_fd, .events = POLLIN };
+	for (;;) {
+		if (poll(p, nq + 1, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		if (p[nq].revents)
+			break;
+		for (unsigned q = 0; q < nq; q++) {
+			uint64_t n;
+			if (!(p[q].revents & POLLIN) || read(t->kick_fd[q], &n, sizeof(n)) != sizeof(n))
+				continue;
+			pthread_mutex_lock(&t->lock);
+			t->kicks++;
+			if (virtio_mmio_queue(t, q))
+				t->ops->notify(t->dev, t, q);
+			pthread_mutex_unlock(&t->lock);
+		}
+	}
+	return NULL;
+}
+
+int virtio_mmio_start_iothread(struct virtio_mmio *t)
+{
+	if (!t->host || !t->host->ioeventfd || t->iothread_on)
+		return 0;
+	unsigned nq = t->ops->nqueues;
+	for (unsigned q = 0; q < nq; q++) {
+		t->kick_fd[q] = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+		if (t->kick_fd[q] < 0)
+			return nb_err_errno("%s: eventfd", t->label);
+		if (t->host->ioeventfd(t->host->vm, t->base + VIRTIO_MMIO_QUEUE_NOTIFY, q,
+				       t->kick_fd[q]) < 0) {
+			/* e.g. a KVM without MMIO ioeventfds: stay synchronous */
+			if (t->host->log)
+				fprintf(t->host->log, "nobios: %s: %s; notifications are served "
+					"in the vCPU thread\n", t->label, nb_errmsg());
+			nb_err_clear();
+			for (unsigned i = 0; i <= q; i++) {
+				close(t->kick_fd[i]);
+				t->kick_fd[i] = -1;
+			}
+			return 0;
+		}
+	}
+	t->stop_fd = eventfd(0, EFD_CLOEXEC);
+	if (t->stop_fd < 0)
+		return nb_err_errno("%s: eventfd", t->label);
+	int e = pthread_create(&t->iothread, NULL, iothread_main, t);
+	if (e) {
+		errno = e;
+		return nb_err_errno("%s: I/O thread", t->label);
+	}
+	t->iothread_on = true;
+	return 0;
+}
+
+void virtio_mmio_stop_iothread(struct virtio_mmio *t)
+{
+	if (t->iothread_on) {
+		uint64_t one = 1;
+		if (write(t->stop_fd, &one, sizeof(one)) != sizeof(one))
+			pthread_cancel(t->iothread);
+		pthread_join(t->iothread, NULL);
+		t->iothread_on = false;
+	}
+	/* The ioeventfds stay with the VM, which ends with nobios: their
+	 * descriptors close here. */
+	for (unsigned q = 0; q < VIRTIO_MMIO_MAX_QUEUES; q++)
+		if (t->kick_fd[q] >= 0) {
+			close(t->kick_fd[q]);
+			t->kick_fd[q] = -1;
+		}
+	if (t->stop_fd >= 0) {
+		close(t->stop_fd);
+		t->stop_fd = -1;
+	}
 }
