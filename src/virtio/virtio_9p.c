@@ -12,9 +12,10 @@
  * large reads and writes Linux puts the 11- or 23-byte header in one buffer
  * and the data in the caller's pages ("zero copy"), so a reply is written
  * across the writable buffers in order, never assumed to fit the first.
- * A request is served on the vCPU thread that notified, under the
- * transport's lock: one at a time per share, which is what 9P's tags allow
- * (Tflush has nothing to cancel). */
+ * A request is served in the share's I/O thread (virtio_mmio_start_iothread:
+ * the vCPU that notified goes on; in the vCPU thread where KVM has no
+ * ioeventfd), under the transport's lock: one at a time per share, which
+ * is what 9P's tags allow (Tflush has nothing to cancel). */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -176,8 +177,10 @@ static void set_free(void *state)
 	struct v9p_set *s = state;
 	if (!s)
 		return;
-	for (unsigned i = 0; i < s->n; i++)
+	for (unsigned i = 0; i < s->n; i++) {
+		virtio_mmio_stop_iothread(&s->dev[i]->t);
 		virtio_9p_free(s->dev[i]);
+	}
 	free(s);
 }
 
@@ -200,7 +203,7 @@ static int p9_init(struct bus *bus, struct dev_host *host, const struct machine_
 		if (!v)
 			return -1;
 		set->dev[set->n++] = v;
-		if (virtio_mmio_register(&v->t, bus) < 0)
+		if (virtio_mmio_register(&v->t, bus) < 0 || virtio_mmio_start_iothread(&v->t) < 0)
 			return -1;
 		if (host->log) {
 			char what[512];
