@@ -283,6 +283,10 @@ void probe_main(void)
 	 * again after one */
 	ring_avail[1] = (u16)(avail_idx + 1000);
 	wr(R_QUEUE_NOTIFY, 0);
+	/* the device may serve its queue in another thread (nobios's I/O
+	 * thread): wait for it, as a driver waits for the interrupt */
+	for (int i = 0; i < 1000000 && !(rd(R_STATUS) & S_NEEDS_RESET); i++)
+		__asm__ volatile("pause");
 	CHECK(rd(R_STATUS) & S_NEEDS_RESET);
 	CHECK(rd(R_INT_STATUS) & 2);
 	setup_device();
