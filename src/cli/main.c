@@ -59,6 +59,7 @@ static const char usage_text[] =
 	"  --virtio-console           a virtio-console device (Linux hvc0) writing to stdout\n"
 	"  --share DIR[,tag=T][,rw]   DIR over virtio-9p (9P2000.L), read-only unless rw;\n"
 	"                             Linux: mount -t 9p -o trans=virtio,version=9p2000.L T MNT\n"
+	"  --virtio-sync              serve virtio requests in the vCPU thread (no I/O threads)\n"
 	"  --no-sandbox               run without the seccomp allow-list (to debug nobios)\n"
 	"Debugging:\n"
 	"  -v, --verbose              trace loading, host quirks, BIOS calls, exits, unclaimed ports\n"

@@ -203,7 +203,7 @@ static int p9_init(struct bus *bus, struct dev_host *host, const struct machine_
 		if (!v)
 			return -1;
 		set->dev[set->n++] = v;
-		if (virtio_mmio_register(&v->t, bus) < 0 || virtio_mmio_start_iothread(&v->t) < 0)
+		if (virtio_mmio_register(&v->t, bus) < 0 || (!cfg->virtio_sync && virtio_mmio_start_iothread(&v->t) < 0))
 			return -1;
 		if (host->log) {
 			char what[512];
