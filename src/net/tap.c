@@ -47,18 +47,21 @@ int tap_open(const char *name, char ifname[TAP_IFNAMSIZ], int *fd, bool *created
 	*fd = -1;
 	*created = false;
 	ifname[0] = 0;
+	/* The flag as the user wrote it, for every message. */
+	char flag[32];
+	snprintf(flag, sizeof(flag), name && *name ? "--net tap=%s" : "--net tap", name);
 	if (!name || !*name)
 		name = TAP_AUTO_NAME;
 	const char *why = tap_name_check(name);
 	if (why)
-		return nb_err("--net tap=%s: %s", name, why);
+		return nb_err("%s: %s", flag, why);
 	int f = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
 	if (f < 0) {
 		int e = errno;
 		if (e == ENOENT || e == ENODEV || e == ENXIO)
-			return nb_err_internal("--net tap=%s: /dev/net/tun: %s (no TUN/TAP driver: "
-					       "modprobe tun)", name, strerror(e));
-		return nb_err_internal("--net tap=%s: /dev/net/tun: %s", name, strerror(e));
+			return nb_err_internal("%s: /dev/net/tun: %s (no TUN/TAP driver: modprobe tun)",
+					       flag, strerror(e));
+		return nb_err_internal("%s: /dev/net/tun: %s", flag, strerror(e));
 	}
 	/* Only to tell the user (-v) whether the interface was made for this
 	 * run; TUNSETIFF itself does not say. */
@@ -73,20 +76,18 @@ int tap_open(const char *name, char ifname[TAP_IFNAMSIZ], int *fd, bool *created
 		switch (e) {
 		case EPERM:
 		case EACCES:
-			return nb_err_internal("--net tap=%s: %s (creating a TAP needs CAP_NET_ADMIN; "
-					       "or make one first: ip tuntap add dev NAME mode tap "
-					       "user USER)", name, strerror(e));
+			return nb_err_internal("%s: %s (creating a TAP needs CAP_NET_ADMIN; or make one "
+					       "first: ip tuntap add dev NAME mode tap user USER)",
+					       flag, strerror(e));
 		case EBUSY:
-			return nb_err_internal("--net tap=%s: the interface is in use by another "
-					       "process", name);
+			return nb_err_internal("%s: the interface is in use by another process", flag);
 		case EINVAL:
 			/* tun_set_iff: the name is a TUN (layer 3), a multi-queue
 			 * TAP or not a TUN/TAP interface at all. */
-			return nb_err("--net tap=%s: not a single-queue TAP interface (a TUN, a "
-				      "multi-queue TAP or another kind of interface has that name)",
-				      name);
+			return nb_err("%s: not a single-queue TAP interface (a TUN, a multi-queue TAP "
+				      "or another kind of interface has that name)", flag);
 		default:
-			return nb_err_internal("--net tap=%s: TUNSETIFF: %s", name, strerror(e));
+			return nb_err_internal("%s: TUNSETIFF: %s", flag, strerror(e));
 		}
 	}
 	snprintf(ifname, TAP_IFNAMSIZ, "%.*s", TAP_IFNAMSIZ - 1, ifr.ifr_name);

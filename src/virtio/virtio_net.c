@@ -489,7 +489,7 @@ static int net_init(struct bus *bus, struct dev_host *host, const struct machine
 		if (virtio_mmio_register(&n->t, bus) < 0 || net_start(n) < 0)
 			return -1;
 		if (host->log) {
-			char what[96], mac[18];
+			char what[160], mac[18];
 			mac_str(n->mac, mac);
 			snprintf(what, sizeof(what), "TAP %s%s, MAC %s%s", nc->ifname,
 				 nc->created ? " (created; gone when nobios exits)" : "", mac,
