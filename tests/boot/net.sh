@@ -149,7 +149,8 @@ ip link set nbt0 up
 python3 "$HERE/net_server.py" 10.0.2.1 8080 "$WORK/blob" "$WORK/upload" "$WORK/ready" \
 	2> "$WORK/server.log" &
 spid=$!
-for _ in $(seq 100); do [ -e "$WORK/ready" ] && break; sleep 0.1; done
+# python3 starts slowly under TCG on a loaded machine: up to 90 s
+for _ in $(seq 900); do [ -e "$WORK/ready" ] && break; sleep 0.1; done
 [ -e "$WORK/ready" ] || echo "NS: the server did not start: $(cat "$WORK/server.log")"
 # the neighbour entry goes when the link does (nobios's exit): look while
 # the guest runs
