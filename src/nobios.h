@@ -47,6 +47,19 @@ struct nb_share {
 	bool writable;               /* else every change answers EROFS */
 };
 
+/* One --net device (a virtio-net on a TAP interface; net/tap.h). */
+#define NET_MAX_DEVICES 4
+struct net_config {
+	const char *tap;       /* interface name; NULL: create one (the kernel names it nbtapN) */
+	uint8_t mac[6];        /* the guest's address when mac_set, else derived from the name */
+	bool mac_set;
+	/* Filled by machine_create, which opens every TAP before anything
+	 * else (the sandbox later forbids open): */
+	int fd;                /* -1 until opened */
+	char ifname[16];       /* the interface's name as the kernel has it */
+	bool created;          /* nobios made it (it goes away when nobios exits) */
+};
+
 struct machine_config {
 	uint64_t ram_size;     /* bytes */
 	unsigned cpus;         /* vCPUs, 1..PLATFORM_MAX_CPUS */
@@ -77,6 +90,8 @@ struct machine_config {
 	 * `mount -t 9p -o trans=virtio,version=9p2000.L TAG DIR`. */
 	struct nb_share shares[NB_MAX_SHARES];
 	unsigned nshares;
+	struct net_config net[NET_MAX_DEVICES]; /* --net, in order: eth0, eth1, ... */
+	unsigned nnets;
 	/* `nobios exec`: the port channel of exec/exec.h, or NULL (no device). */
 	struct exec_channel *exec;
 };

@@ -17,7 +17,9 @@
 
 #define PLATFORM_MAX_CPUS   255 /* xAPIC IDs 0..254 (255 is broadcast) */
 #define PLATFORM_MAX_VIRTIO 16
-#define PLATFORM_VIRTIO_GSIS 12 /* interrupt lines for virtio devices: IOAPIC 16-23, ISA 5, 10, 11, 7 */
+/* Interrupt lines machine_create can give virtio devices (IOAPIC pins
+ * 16-23 and four free ISA IRQs): the number of devices it accepts. */
+#define PLATFORM_VIRTIO_GSIS 12
 
 /* Virtio device IDs (virtio 1.2, 5 "Device Types"). */
 #define VIRTIO_ID_NET     1

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "net/tap.h"
 #include "util/err.h"
 
 /* SIZE: a number with an optional K/M/G/T suffix; no suffix means MiB (QEMU). */
@@ -83,11 +84,41 @@ static int parse_disk(const char *flag, char *arg, struct boot_disk *d)
 	return 0;
 }
 
+/* tap[=NAME][,mac=XX:XX:XX:XX:XX:XX]: argv strings are writable, split in
+ * place.  A TAP without a name is created with one the kernel picks. */
+static int parse_net(const char *flag, char *arg, struct net_config *n)
+{
+	char *save = NULL;
+	const char *kind = strtok_r(arg, ",", &save);
+	if (!kind || arg[0] == ',')
+		return nb_err("%s: empty; give tap=NAME or tap", flag);
+	if (strcmp(kind, "tap") == 0) {
+		n->tap = NULL;
+	} else if (strncmp(kind, "tap=", 4) == 0) {
+		const char *why = tap_name_check(kind + 4);
+		if (why)
+			return nb_err("%s %s: %s", flag, kind, why);
+		n->tap = kind + 4;
+	} else {
+		return nb_err("%s: '%s': the only backend is tap=NAME (or tap to create one)", flag,
+			      kind);
+	}
+	for (char *opt; (opt = strtok_r(NULL, ",", &save));) {
+		if (strncmp(opt, "mac=", 4) != 0)
+			return nb_err("%s: unknown option '%s' (mac=XX:XX:XX:XX:XX:XX)", flag, opt);
+		const char *why = tap_parse_mac(opt + 4, n->mac);
+		if (why)
+			return nb_err("%s: mac '%s': %s", flag, opt + 4, why);
+		n->mac_set = true;
+	}
+	return 0;
+}
+
 enum opt_id {
 	O_KERNEL, O_INITRD, O_CMDLINE, O_MODULE, O_ENTRY_SYMBOL, O_DISK, O_FLOPPY, O_PROTOCOL,
 	O_CACHE_DIR, O_MEMORY, O_CPUS, O_CPUID_MASK, O_CPUID_KEEP, O_TIMEOUT, O_VERBOSE,
 	O_TIMELINE, O_TIMELINE_JSON, O_DUMP, O_GDB, O_GDB_WAIT, O_HELP, O_VERSION,
-	O_NO_SANDBOX, O_NO_DEFAULT_CMDLINE, O_VIRTIO_RNG, O_VIRTIO_CONSOLE,
+	O_NO_SANDBOX, O_NO_DEFAULT_CMDLINE, O_VIRTIO_RNG, O_VIRTIO_CONSOLE, O_NET,
 	/* exec only */
 	O_PACK, O_ENV, O_CWD, O_USER, O_ROOT, O_KERNEL_FROM_BUILD, O_CONSOLE, O_NO_PACK_CMD,
 	O_RW, O_MODULES, O_NO_HOST_ROOT, O_SHARE, O_VIRTIO_SYNC,
@@ -129,6 +160,7 @@ static const struct opt opts[] = {
 	{ { "--virtio-console" }, O_VIRTIO_CONSOLE, false, false },
 	{ { "--share" }, O_SHARE, true, false },
 	{ { "--virtio-sync" }, O_VIRTIO_SYNC, false, false },
+	{ { "--net" }, O_NET, true, false },
 	{ { "--pack" }, O_PACK, true, true },
 	{ { "--env" }, O_ENV, true, true },
 	{ { "--cwd" }, O_CWD, true, true },
@@ -270,6 +302,17 @@ static int apply(struct args *a, const struct opt *o, const char *val)
 	case O_VIRTIO_CONSOLE: cfg->virtio_console = true; break;
 	case O_SHARE: return parse_share(cfg, (char *)val);
 	case O_VIRTIO_SYNC: cfg->virtio_sync = true; break;
+	case O_NET:
+		if (cfg->nnets == NET_MAX_DEVICES)
+			return nb_err("%s %s: at most %d network devices", flag, val, NET_MAX_DEVICES);
+		if (parse_net(flag, (char *)val, &cfg->net[cfg->nnets]) < 0)
+			return -1;
+		for (unsigned i = 0; cfg->net[cfg->nnets].tap && i < cfg->nnets; i++)
+			if (cfg->net[i].tap && strcmp(cfg->net[i].tap, cfg->net[cfg->nnets].tap) == 0)
+				return nb_err("%s: TAP %s given twice (one guest NIC per TAP)", flag,
+					      cfg->net[i].tap);
+		cfg->nnets++;
+		break;
 	case O_NO_DEFAULT_CMDLINE: b->linux_cmdline_defaults = false; break;
 	case O_PACK:
 		if (!*val)

@@ -86,6 +86,8 @@ struct machine {
 	 * pseudo-BIOS.  ndisks_open of them are open. */
 	struct disk_image disks[BOOT_MAX_DISKS];
 	unsigned ndisks_open;
+	/* --net TAPs open (m->cfg.net[i].fd, closed by machine_destroy). */
+	unsigned nnets_open;
 	struct cpu_state entry;      /* the loader's entry state */
 	struct boot_ctx boot;        /* what the loader reported */
 	/* stop requests from devices, timers and signals */

@@ -28,6 +28,7 @@
 #include "boot/mptable.h"
 #include "kvm/kvm.h"
 #include "mem/layout.h"
+#include "net/tap.h"
 #include "util/err.h"
 #include "util/sandbox.h"
 
@@ -44,6 +45,8 @@ void machine_config_defaults(struct machine_config *cfg)
 	cfg->console_out = STDOUT_FILENO;
 	cfg->boot.linux_cmdline_defaults = true;
 	cfg->sandbox = true;
+	for (unsigned i = 0; i < NET_MAX_DEVICES; i++)
+		cfg->net[i].fd = -1;
 }
 
 void machine_kick_all(struct machine *m)
@@ -308,8 +311,9 @@ static void platform_plan(struct platform *p, const struct machine_config *cfg)
 	p->ioapic_id = p->ncpus;
 	p->ioapic_pins = 24; /* KVM's in-kernel IOAPIC (KVM_IOAPIC_NUM_PINS) */
 	/* Virtio-mmio devices: the disks (vda, vdb, ... in --disk order), then
-	 * the entropy and console devices, then the 9p shares; 4 KiB windows one after the other
-	 * from LAYOUT_VIRTIO_MMIO.  Interrupts: IOAPIC pins 16-23 first (no
+	 * the entropy and console devices, then the network devices (eth0,
+	 * eth1, ... in --net order), then the 9p shares; 4 KiB windows one
+	 * after the other from LAYOUT_VIRTIO_MMIO.  Interrupts: IOAPIC pins 16-23 first (no
 	 * ISA device or the SCI can be there; the MP table gives each its
 	 * own entry), then ISA IRQs no nobios device uses. */
 	static const uint32_t gsis[PLATFORM_VIRTIO_GSIS] = { 16, 17, 18, 19, 20, 21,
@@ -318,6 +322,7 @@ static void platform_plan(struct platform *p, const struct machine_config *cfg)
 		{ VIRTIO_ID_BLOCK, cfg->boot.ndisks },
 		{ VIRTIO_ID_RNG, cfg->virtio_rng },
 		{ VIRTIO_ID_CONSOLE, cfg->virtio_console },
+		{ VIRTIO_ID_NET, cfg->nnets },
 		{ VIRTIO_ID_9P, cfg->nshares },
 	};
 	for (size_t k = 0; k < sizeof(want) / sizeof(want[0]); k++)
@@ -331,6 +336,36 @@ static void platform_plan(struct platform *p, const struct machine_config *cfg)
 			v->gsi = gsis[p->nvirtio];
 			p->nvirtio++;
 		}
+}
+
+/* Every virtio device needs an interrupt line of its own (platform_plan):
+ * more than there are is a usage error, not a device silently left out. */
+static int check_virtio_count(const struct machine_config *cfg)
+{
+	unsigned want = cfg->boot.ndisks + cfg->virtio_rng + cfg->virtio_console + cfg->nnets +
+			cfg->nshares;
+	if (want > PLATFORM_VIRTIO_GSIS)
+		return nb_err("%u virtio devices (--disk, --virtio-rng, --virtio-console, --net, "
+			      "shares): at most %d, one interrupt line each", want,
+			      PLATFORM_VIRTIO_GSIS);
+	return 0;
+}
+
+/* Attach every --net TAP (creating those that do not exist) before any
+ * loader or device, as the disks are opened: a missing /dev/net/tun or a
+ * refused TAP is reported the same way with or without /dev/kvm, and the
+ * sandbox entered later forbids open(2). */
+static int open_nets(struct machine *m)
+{
+	for (unsigned i = 0; i < m->cfg.nnets && i < NET_MAX_DEVICES; i++) {
+		struct net_config *n = &m->cfg.net[i];
+		if (tap_open(n->tap, n->ifname, &n->fd, &n->created) < 0)
+			return -1;
+		m->nnets_open = i + 1;
+		if (!n->mac_set)
+			tap_default_mac(n->ifname, n->mac);
+	}
+	return 0;
 }
 
 /* Open every --disk once, before any loader or device: the pseudo-BIOS and
@@ -359,11 +394,6 @@ int machine_create(struct machine **out, const struct machine_config *cfg)
 	if (cpuid_list_check(cfg->cpuid_mask, "--cpuid-mask") < 0 ||
 	    cpuid_list_check(cfg->cpuid_keep, "--cpuid-keep") < 0)
 		return -1;
-	/* Each virtio device needs an interrupt line of its own (platform_plan). */
-	unsigned nvirtio = cfg->boot.ndisks + cfg->virtio_rng + cfg->virtio_console + cfg->nshares;
-	if (nvirtio > PLATFORM_VIRTIO_GSIS)
-		return nb_err("%u virtio devices (disks, --virtio-rng, --virtio-console, shares): "
-			      "at most %d", nvirtio, PLATFORM_VIRTIO_GSIS);
 	for (unsigned i = 0; i < cfg->nshares; i++) {
 		struct stat st;
 		if (stat(cfg->shares[i].path, &st) < 0)
@@ -392,7 +422,8 @@ int machine_create(struct machine **out, const struct machine_config *cfg)
 	/* Guest RAM is plain host memory until machine_start hands it to KVM:
 	 * every input file is read and checked against it first, so a bad file
 	 * is reported the same way whether or not this host has /dev/kvm. */
-	if (mem_init(&m->mem, m->cfg.ram_size) < 0 || open_disks(m) < 0) {
+	if (check_virtio_count(cfg) < 0 || mem_init(&m->mem, m->cfg.ram_size) < 0 ||
+	    open_disks(m) < 0 || open_nets(m) < 0) {
 		machine_destroy(m);
 		return -1;
 	}
@@ -664,6 +695,9 @@ void machine_destroy(struct machine *m)
 	 * finish; this is for runs that never got that far.  Safe twice. */
 	for (unsigned i = 0; i < m->ndisks_open; i++)
 		disk_image_close(&m->disks[i]);
+	/* After the devices' fini: virtio-net's receive thread has ended. */
+	for (unsigned i = 0; i < m->nnets_open; i++)
+		close(m->cfg.net[i].fd);
 	pthread_mutex_destroy(&m->lock);
 	pthread_mutex_destroy(&m->io_lock);
 	pthread_mutex_destroy(&m->dump_lock);

@@ -172,6 +172,11 @@ struct virtio_dev_ops {
 	void (*notify)(void *dev, struct virtio_mmio *t, unsigned q);
 	/* Optional: the driver reset the device (Status 0). */
 	void (*reset)(void *dev);
+	/* Optional: the driver set DRIVER_OK (3.1.1 step 8): the queues may be
+	 * used from now on, whether or not it notifies them (a device that
+	 * feeds a queue from the host, like virtio-net's receive queue, looks
+	 * at it here). */
+	void (*driver_ok)(void *dev, struct virtio_mmio *t);
 };
 
 struct virtio_mmio {
@@ -244,6 +249,7 @@ struct disk_image;
 struct vblk;
 struct vrng;
 struct vcon;
+struct vnet;
 /* A virtio-blk device on an open image; its transport is the first member
  * (cast the result to struct virtio_mmio *).  NULL when out of memory. */
 struct vblk *virtio_blk_new(struct disk_image *img, const char *path, unsigned index,
@@ -259,5 +265,25 @@ struct v9p *virtio_9p_new(const struct nb_share *sh, struct guest_mem *mem,
 void virtio_9p_free(struct v9p *v);
 struct vcon *virtio_console_new(struct guest_mem *mem, struct dev_host *host, uint64_t base,
 				uint32_t gsi, int out);
+/* A virtio-net device on an open TAP (or any fd with one frame per
+ * read/write: a datagram socket in unit tests), without its receive
+ * thread: tests call virtio_net_rx where the thread would. */
+struct vnet *virtio_net_new(int tap, const uint8_t mac[6], const char *ifname,
+			    struct guest_mem *mem, struct dev_host *host, uint64_t base,
+			    uint32_t gsi);
+/* Move frames from the TAP into posted receive buffers until the TAP is
+ * empty or no buffer is posted.  Returns the frames the guest got. */
+unsigned virtio_net_rx(struct vnet *n);
+/* -v counters of one device. */
+struct virtio_net_stats {
+	uint64_t rx_packets, rx_bytes, tx_packets, tx_bytes;
+	uint64_t rx_too_big;   /* a frame larger than the posted buffer or than 65550 bytes */
+	uint64_t rx_bad_chain; /* a receive chain with device-readable buffers or under 12 bytes */
+	uint64_t tx_bad;       /* header missing or asking for an offload not negotiated */
+	uint64_t tx_bad_size;  /* frame under 14 bytes (an Ethernet header) or over 65550 */
+	uint64_t tx_errors;    /* the TAP refused the frame (interface down, ...) */
+	uint64_t rx_waits;     /* times the receive side waited for the guest's buffers */
+};
+void virtio_net_stats(const struct vnet *n, struct virtio_net_stats *s);
 
 #endif

@@ -194,8 +194,11 @@ static void write_status(struct virtio_mmio *t, uint32_t v)
 				t->vq[i].indirect = ind;
 		}
 	}
+	bool now_ok = (v & VIRTIO_CONFIG_S_DRIVER_OK) && !(t->status & VIRTIO_CONFIG_S_DRIVER_OK);
 	/* DEVICE_NEEDS_RESET is the device's to set; only a reset clears it. */
 	t->status = v | (t->status & VIRTIO_CONFIG_S_DEVICE_NEEDS_RESET);
+	if (now_ok && t->ops->driver_ok)
+		t->ops->driver_ok(t->dev, t);
 }
 
 static void queue_ready(struct virtio_mmio *t, struct virtq *vq, uint32_t v)

@@ -6,7 +6,7 @@
 #   fuzz_pio       every port-I/O device through the bus
 #   fuzz_gdb       the gdb stub's framing and packets
 #   fuzz_args      the command-line parser
-#   fuzz_virtio    virtio-blk and virtio-rng through the virtio-mmio registers and rings
+#   fuzz_virtio    virtio-blk, virtio-rng and virtio-net through the virtio-mmio registers and rings
 #   fuzz_p9        the 9P2000.L server on a writable scratch export
 #
 #   make fuzz              each target for FUZZ_SECS seconds (default 60)

@@ -283,9 +283,11 @@ cmds = [
 for c in cmds:
     put("fuzz_args", "\0".join(c.split(" ")).encode())
 
-# ---- fuzz_virtio: op byte k (bit 7: the rng, else the disk; low 3 bits: 0 init,
-# 1 write, 2 read, 3 notify, 4 ack, 5/7 memory at u16, 6 memory at u32), rings at
-# 0x1000 (descriptors), 0x2000 (avail), 0x3000 (used).
+# ---- fuzz_virtio: op byte k (bit 7: the rng, bits 7 and 6: the network device,
+# else the disk; low 3 bits: 0 init, 1 write, 2 read, 3 notify, 4 ack, 5/7 memory
+# at u16, 6 memory at u32, for the network device a frame from the host: u16 length
+# + u8 (bit 0: 4465 more) + up to 64 bytes), rings at 0x1000 (descriptors), 0x2000
+# (avail), 0x3000 (used); the network device's transmitq at 0x4000/0x5000/0x6000.
 def vmem(at, b):
     return u8(5) + u16(at) + u8(len(b)) + b
 def vdesc(i, addr, ln, flags, nxt):
@@ -305,6 +307,16 @@ s += vmem(0x7000, u64(0x4000) + u32(16) + u16(1) + u16(1) + u64(0x5000) + u32(51
           u64(0x6000) + u32(1) + u16(2) + u16(0))
 s += vdesc(0, 0x7000, 48, 4, 0) + vdesc(1, 0x4000, 16, 1, 1) + vdesc(2, 0xFFFFF000, 0x2000, 0, 0)
 s += vavail(3, [0, 1, 2]) + u8(3) + u8(0)
+put("fuzz_virtio", s)
+# the network device: a receive buffer, frames of 100 and 70000 bytes; a transmit
+# with a zero header and a 60-byte frame
+s = u8(0xC0) + u8(4) + u32((1 << 5) | (1 << 16))
+s += u8(0xC5) + u16(0x1000) + u8(16) + u64(0x8000) + u32(1526) + u16(2) + u16(0)
+s += u8(0xC5) + u16(0x2000) + u8(6) + u16(0) + u16(1) + u16(0) + u8(0xC3) + u8(0)
+s += u8(0xC6) + u16(100) + u8(0) + bytes(range(64))
+s += u8(0xC6) + u16(65535) + u8(1) + bytes(64)
+s += u8(0xC5) + u16(0x4000) + u8(16) + u64(0x9000) + u32(72) + u16(0) + u16(0)
+s += u8(0xC5) + u16(0x5000) + u8(6) + u16(0) + u16(1) + u16(0) + u8(0xC3) + u8(1)
 put("fuzz_virtio", s)
 # the rng
 s = u8(0x80) + u8(4) + u32(0) + u8(0x85) + u16(0x1000) + u8(16) + u64(0x5000) + u32(64) + u16(2) + u16(0)
