@@ -3,12 +3,14 @@
 # on Debian 12 (run as root or with sudo available).  Idempotent.
 # debhelper and dpkg-dev build the .deb (tests/boot/package.sh); bash-completion
 # runs the completion test; man-db lets the install test find the man page.
+# libdevmapper1.02.1: grub-mkimage (scripts/grub-images.sh runs it unpacked
+# from grub-common, not installed) links it.
 set -eu
 PKGS="build-essential make gcc nasm binutils python3 time gdb bc hyperfine
       libcmocka-dev liblz4-dev zlib1g-dev liblzma-dev libzstd-dev libbz2-dev libunicorn-dev
       libseccomp-dev cppcheck clang-tidy
       clang libclang-rt-14-dev qemu-system-x86 mtools dosfstools syslinux syslinux-common cpio gzip lz4 xz-utils zstd
-      e2fsprogs fdisk coreutils faketime
+      e2fsprogs fdisk coreutils faketime libdevmapper1.02.1
       debhelper dpkg-dev bash-completion man-db"
 SUDO=
 [ "$(id -u)" = 0 ] || SUDO=sudo

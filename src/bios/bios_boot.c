@@ -153,6 +153,7 @@ static const struct boot_format bios_format = {
 	.probe = bios_probe,
 	.load = bios_load,
 	.inspect = bios_inspect,
+	.disk = true,
 	.disk_head = true, /* sector 0 here; the rest through INT 13h */
 };
 BOOT_FORMAT(bios_format);

@@ -151,6 +151,10 @@ struct boot_format {
 	 * a disk image and read anything further themselves (boot_file_pread):
 	 * the disk formats, so a large image is never read whole. */
 	bool disk_head;
+	/* A disk format: the only ones probed for an image given with --disk
+	 * or --floppy (a disk is a disk, whatever headers its sectors carry:
+	 * GRUB's core.img behind its boot sector has a Multiboot header). */
+	bool disk;
 };
 
 #define BOOT_FORMAT(sym)                                                      \
@@ -163,8 +167,15 @@ const struct boot_format *boot_format_by_name(const char *name);
 
 /* Detect (or take cfg->protocol), then load.  Fills ctx->e820 first. */
 int boot_load(struct boot_ctx *ctx);
+/* The role a file plays, which decides the formats probed for it. */
+enum boot_role {
+	BOOT_ROLE_KERNEL, /* KERNEL, --kernel: every format, in order */
+	BOOT_ROLE_DISK,   /* --disk, --floppy: only formats marked disk */
+};
 /* Detect the format of a file; why gets the reasoning.  NULL if none. */
 const struct boot_format *boot_detect(const struct boot_file *f, char *why, size_t whylen);
+const struct boot_format *boot_detect_as(const struct boot_file *f, enum boot_role role,
+					 char *why, size_t whylen);
 /* `nobios inspect`: describe the file at path (kind, every probe's verdict,
  * the chosen or forced format's entry, headers and load ranges) on out.
  * 0, or -1 with nb_err() when the file cannot be read. */

@@ -70,9 +70,12 @@ fi
 # ---- bad input: each a one-line error and status 2 (no KVM needed to fail)
 head -c 1048576 /dev/zero > "$TMP/nosig.img"
 run_nobios 10 --disk "$TMP/nosig.img"
-check bios-bad-no-signature eval '[ "$RC" = 2 ] && has "not a bootable image"'
+check bios-bad-no-signature eval '[ "$RC" = 2 ] && has "not a bootable disk image"'
 run_nobios 10 --boot-protocol bios --disk "$TMP/nosig.img"
 check bios-bad-no-signature-forced eval '[ "$RC" = 2 ] && has "no boot signature 55 AA at offset 510"'
+# a disk is a disk: a kernel format forced on a --disk image is refused
+run_nobios 10 --boot-protocol multiboot --disk "$HD"
+check bios-bad-kernel-format-on-disk eval '[ "$RC" = 2 ] && has "boots a kernel file, not a disk image"'
 : > "$TMP/empty.img"
 run_nobios 10 --disk "$TMP/empty.img"
 check bios-bad-empty eval '[ "$RC" = 2 ] && has "empty"'
