@@ -401,6 +401,14 @@ int boot_load(struct boot_ctx *ctx)
 		return -1;
 	}
 	int r = fmt->load(ctx, &f);
+	const struct boot_format *to = r == 0 && ctx->redirect ? boot_format_by_name(ctx->redirect)
+							       : NULL;
+	if (r == 0 && ctx->redirect && !to)
+		r = nb_err_internal("format %s redirects to unknown %s", fmt->name, ctx->redirect);
+	if (to) {
+		ctx->format = to->name;
+		r = to->load(ctx, &f);
+	}
 	boot_file_close(&f);
 	if (r == 0 && ctx->log)
 		fprintf(ctx->log, "nobios: %s: loaded as %s; entry: %s\n", path, ctx->format,

@@ -111,6 +111,9 @@ struct boot_config {
 	 * missing (boot/linux_cmdline.h); machine_config_defaults() sets it,
 	 * --no-default-cmdline clears it. */
 	bool linux_cmdline_defaults;
+	/* --no-bios: no pseudo-BIOS under a direct boot (the disk formats and
+	 * linux16 need it and install it anyway). */
+	bool no_bios;
 };
 
 /* The seam.  A loader writes guest memory through `mem`, the entry state into
@@ -130,6 +133,13 @@ struct boot_ctx {
 	uint64_t kernel_start, kernel_end; /* guest range of the kernel image */
 	uint64_t initrd_addr, initrd_size;
 	bool needs_bios;        /* pseudo-BIOS must be installed */
+	bool bios_installed;    /* it is (disk formats, linux16, or under a direct entry) */
+	/* A loader that finds the file is better started by another format
+	 * names it here and returns 0; boot_load then loads the file with that
+	 * one (a bzImage that is not Linux: its 16-bit setup, "linux16"). */
+	const char *redirect;
+	/* The image is not Linux (no default Linux command line for it). */
+	bool not_linux;
 	double decompress_ms;   /* host decompression time, if any */
 	/* The loader added reboot=k,panic_warm: a reset with the warm-boot
 	 * flag set is a Linux panic (boot/linux_cmdline.h). */

@@ -504,7 +504,21 @@ static int bzimage_load(struct boot_ctx *ctx, const struct boot_file *f)
 	struct bzimage b;
 	if (open_bzimage(&b, f) < 0)
 		return -1;
-	if (!(b.hdr.version >= BOOT_PROTO_64 && (b.hdr.xloadflags & XLF_KERNEL_64)))
+	bool k64 = b.hdr.version >= BOOT_PROTO_64 && (b.hdr.xloadflags & XLF_KERNEL_64);
+	if (!k64 && !b.payload) {
+		/* Issue 13 item 2: no 64-bit entry and no compressed kernel is
+		 * not Linux but a program in bzImage form (iPXE's .lkrn, GRUB's
+		 * lnxboot.img, memtest86+): only its 16-bit setup code knows
+		 * how to start it, as QEMU's -kernel and boot loaders do. */
+		if (ctx->log)
+			fprintf(ctx->log, "nobios: %s: no XLF_KERNEL_64 and no payload: not Linux; "
+				"entering its 16-bit setup code through the pseudo-BIOS (linux16)\n",
+				b.path);
+		ctx->redirect = "linux16";
+		ctx->not_linux = true;
+		return 0;
+	}
+	if (!k64)
 		return fallback(ctx, &b, "not a 64-bit kernel");
 	if (!b.payload)
 		return fallback(ctx, &b, "no payload in the setup header");
@@ -538,6 +552,13 @@ static int bz_probe(const struct boot_file *f, char *why, size_t whylen)
 		       rd32(f->data + SETUP_OFF(header)) == SETUP_HDRS_MAGIC;
 	}
 	enum decompress_format fmt = decompress_detect(b.payload, b.payload_size);
+	bool k64 = b.hdr.version >= BOOT_PROTO_64 && (b.hdr.xloadflags & XLF_KERNEL_64);
+	if (!k64 && !b.payload) {
+		snprintf(why, whylen, "bzImage, boot protocol %u.%02u, no XLF_KERNEL_64 and no "
+			 "payload: not Linux, entered through its 16-bit setup (linux16)",
+			 (unsigned)(b.hdr.version >> 8), (unsigned)(b.hdr.version & 0xFF));
+		return 1;
+	}
 	snprintf(why, whylen, "Linux bzImage, boot protocol %u.%02u, %s payload%s",
 		 (unsigned)(b.hdr.version >> 8), (unsigned)(b.hdr.version & 0xFF),
 		 b.payload ? decompress_name(fmt) : "no",

@@ -87,6 +87,7 @@ struct machine {
 	struct disk_image disks[BOOT_MAX_DISKS];
 	unsigned ndisks_open;
 	struct cpu_state entry;      /* the loader's entry state */
+	void *rom;                   /* LAYOUT_ROM_SIZE bytes behind the read-only slot, or NULL */
 	struct boot_ctx boot;        /* what the loader reported */
 	/* stop requests from devices, timers and signals */
 	atomic_bool stop;

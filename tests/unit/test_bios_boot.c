@@ -191,6 +191,43 @@ static void test_linux16_errors(void **st)
 	assert_int_equal(load(f, "linux16", "junk", junk, sizeof(junk)), -1);
 }
 
+/* Issue 13 item 5: the pseudo-BIOS under a direct entry leaves the entry
+ * state alone and installs IVT, BDA, EBDA and the image; --no-bios and a
+ * format that installed it already leave memory untouched. */
+static void test_bios_under_direct_entry(void **st)
+{
+	struct fx *f = *st;
+	f->cpu.rip = 0x100020; /* a Multiboot entry, as a loader left it */
+	f->ctx.format = "multiboot";
+	f->cfg.no_bios = true;
+	assert_int_equal(bios_install_direct(&f->ctx), 0);
+	assert_false(f->ctx.bios_installed);
+	assert_int_equal(memcmp(f->ram + LAYOUT_BIOS, "\0\0\0\0\0\0\0\0", 8), 0);
+	assert_int_equal(f->ram[0x15 * 4 + 3], 0);
+
+	f->cfg.no_bios = false;
+	assert_int_equal(bios_install_direct(&f->ctx), 0);
+	assert_true(f->ctx.bios_installed);
+	assert_non_null(bios_get_active());
+	assert_int_equal(memcmp(f->ram + LAYOUT_BIOS, "NOBIOS1", 8), 0);
+	/* INT 15h: F000:stub, the stub an "out 0xEE, al; iret" */
+	uint32_t v15;
+	memcpy(&v15, f->ram + 0x15 * 4, 4);
+	assert_int_equal(v15 >> 16, BIOS_SEG);
+	assert_int_equal(f->ram[LAYOUT_BDA + 0x0E], (LAYOUT_EBDA >> 4) & 0xFF); /* 0040:000E */
+	assert_int_equal(f->ram[LAYOUT_BDA + 0x0F], LAYOUT_EBDA >> 12);
+	assert_int_equal(f->ram[LAYOUT_EBDA], 1); /* EBDA size: 1 KiB */
+	assert_int_equal(f->cpu.rip, 0x100020);  /* the entry is the loader's */
+	assert_false(f->ctx.needs_bios);
+	bios_set_active(NULL);
+
+	/* a format that installed it (bios, linux16) is not installed twice */
+	memset(f->ram + LAYOUT_BIOS, 0, 8);
+	f->ctx.needs_bios = true;
+	assert_int_equal(bios_install_direct(&f->ctx), 0);
+	assert_int_equal(f->ram[LAYOUT_BIOS], 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -198,6 +235,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_bios_floppy_and_errors, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_linux16, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_linux16_errors, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_bios_under_direct_entry, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
