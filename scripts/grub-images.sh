@@ -16,6 +16,7 @@
 #   grub-linux.img     linux/initrd: GRUB's 32-bit boot protocol path
 #   grub-mb2.img       multiboot2 GUESTS/grub-mb2.bin
 #   grub-chain.img     chainloader GUESTS/grub-chain.bin (a boot sector)
+#   grub-lnxboot.lkrn  lnxboot.img + grub-chain.img's core.img (protocol 2.03)
 # The Linux disks need CORPUS (vmlinuz + initramfs); without it only the
 # others are built.  Rebuilt only when this script or an input changed.
 set -euo pipefail
@@ -95,6 +96,11 @@ boot
 CFG
 mkdisk grub-mb2
 mkdisk grub-chain
+# GRUB in Linux's clothes: lnxboot.img (a setup header of boot protocol
+# 2.03, no 64-bit entry, no payload) in front of core.img, a kernel image
+# boot loaders and QEMU start through its 16-bit setup; its core finds
+# (hd0,msdos1) on a --disk given beside it.
+cat "$LIB/lnxboot.img" "$WORK/grub-chain.core" > "$OUT/grub-lnxboot.lkrn"
 if [ $have_linux = 1 ]; then
 	cat > "$WORK/grub-linux16.cfg" <<'CFG'
 echo NOBIOS-GRUB-CFG linux16

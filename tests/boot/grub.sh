@@ -11,7 +11,7 @@
 G=${GRUB_IMAGES:-$BUILD/grub}
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
-ALL="grub-disk-is-disk grub-inspect-conflict grub-first-line grub-multiboot2 grub-chainload grub-linux16 grub-linux"
+ALL="grub-disk-is-disk grub-inspect-conflict grub-first-line grub-multiboot2 grub-chainload grub-lnxboot-protocol-2.03 grub-linux16 grub-linux"
 
 # The images are built on this machine (apt-get download needs the
 # network and the package lists; the SVM test host has neither) by
@@ -56,12 +56,22 @@ report() { # NAME COND: check, with the console's and trace's tails on failure
 OUT=$("$NOBIOS" inspect "$G/grub-chain.img" 2>&1); RC=$?
 report grub-inspect-conflict '[ "$RC" = 0 ] && has "conflict: 2 formats match (multiboot, bios)" && has "with --disk/--floppy: bios"'
 
-if need_kvm grub-disk-is-disk grub-first-line grub-multiboot2 grub-chainload; then
+if need_kvm grub-disk-is-disk grub-first-line grub-multiboot2 grub-chainload grub-lnxboot-protocol-2.03; then
 	# -v: "loaded as bios" (before the fix: "loaded as multiboot", nothing printed)
 	run_to_end 60 -v --disk "$G/grub-chain.img"
 	report grub-disk-is-disk 'logged "loaded as bios" && ! logged "loaded as multiboot"'
 	report grub-first-line 'has "NOBIOS-GRUB-CFG chainloader"'
 	report grub-chainload '[ "$RC" = 35 ] && has "CHAIN-OK DL=80"'
+
+	# lnxboot.img + core.img: boot protocol 2.03 (issue 13 item 3), no
+	# 64-bit entry, no payload: its 16-bit setup by default; GRUB then reads
+	# (hd0,msdos1) from the --disk beside it and chainloads its boot sector
+	if [ -f "$G/grub-lnxboot.lkrn" ]; then
+		run_to_end 60 -v "$G/grub-lnxboot.lkrn" --disk "$G/grub-chain.img"
+		report grub-lnxboot-protocol-2.03 '[ "$RC" = 35 ] && logged "loaded as linux16" && has "NOBIOS-GRUB-CFG chainloader" && has "CHAIN-OK DL=80"'
+	else
+		t_skip grub-lnxboot-protocol-2.03 "no $G/grub-lnxboot.lkrn (make grub-images)"
+	fi
 
 	run_to_end 60 --disk "$G/grub-mb2.img"
 	report grub-multiboot2 '[ "$RC" = 67 ] && has "NOBIOS-GRUB-CFG multiboot2" && has "MB2-PROBE: boot loader: GRUB" && has "memory map tag present"'

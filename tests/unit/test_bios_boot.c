@@ -165,11 +165,27 @@ static void test_linux16_errors(void **st)
 	struct fx *f = *st;
 	struct bz_fake_opts o = bz_fake_defaults();
 	size_t size;
-	/* protocol 2.01: older than the bzImage parser takes */
+	/* protocol 2.01 (issue 13 item 3): no cmd_line_ptr, so the command
+	 * line is found by cmd_line_magic A33Fh at 9000:0020 and its offset
+	 * at 9000:0022; the heap is there (2.01) */
 	o.version = 0x0201;
 	uint8_t *bz = bz_fake_build(&o, &size);
-	assert_int_equal(load(f, "linux16", "old", bz, size), -1);
-	assert_non_null(strstr(nb_errmsg(), "too old"));
+	f->cfg.cmdline = "old=1";
+	assert_int_equal(load(f, "linux16", "old", bz, size), 0);
+	uint16_t magic, off;
+	memcpy(&magic, f->ram + 0x90020, 2);
+	memcpy(&off, f->ram + 0x90022, 2);
+	assert_int_equal(magic, 0xA33F);
+	assert_string_equal((const char *)f->ram + 0x90000 + off, "old=1");
+	assert_true(f->ram[0x90000 + 0x211] & 0x80); /* CAN_USE_HEAP */
+	bios_set_active(NULL);
+	f->cfg.cmdline = NULL;
+	free(bz);
+	/* protocol 1.xx: not a bzImage */
+	o.version = 0x0105;
+	bz = bz_fake_build(&o, &size);
+	assert_int_equal(load(f, "linux16", "older", bz, size), -1);
+	assert_non_null(strstr(nb_errmsg(), "older than 2.00"));
 	free(bz);
 	/* setup beyond 32 KiB */
 	o = bz_fake_defaults();

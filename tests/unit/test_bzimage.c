@@ -105,8 +105,22 @@ static void test_parse_errors(void **state)
 	bz_w16(img, 0x1FE, 0x1234);
 	parse_fails(img, n, "boot_flag");
 	img = fresh(&n);
+	bz_w16(img, 0x206, 0x0105);
+	parse_fails(img, n, "older than 2.00");
+	/* 2.05 parses (linux16 boots it), with the fields 2.06 added zeroed
+	 * and, before 2.03, boot.rst's initrd limit */
+	img = fresh(&n);
 	bz_w16(img, 0x206, 0x0205);
-	parse_fails(img, n, "too old");
+	{
+		struct bzimage b;
+		assert_int_equal(bzimage_parse(&b, "old.bzImage", img, n), 0);
+		assert_int_equal(b.hdr.cmdline_size, 0);
+		bz_w16(img, 0x206, 0x0202);
+		assert_int_equal(bzimage_parse(&b, "old.bzImage", img, n), 0);
+		assert_int_equal(b.hdr.initrd_addr_max, 0x37FFFFFF);
+		assert_int_equal(b.hdr.kernel_alignment, 0);
+	}
+	free(img);
 	img = fresh(&n);
 	img[0x201] = 0x36; /* header ends at 0x238, version 2.15 defines more */
 	parse_fails(img, n, "truncated setup header");
