@@ -73,7 +73,7 @@ fi
 # with --no-bios it finds the INT 15h vector empty (status 0x33).
 if need_kvm bios-direct-mb1 bios-direct-rom bios-direct-no-bios bios-direct-trace; then
 	run_split 30 -v "$GUESTS/bios-direct.bin"
-	check bios-direct-rom eval 'has "BIOS-DIRECT: reset vector at 0xFFFFFFF0 reads the firmware"'
+	check bios-direct-rom eval 'has "BIOS-DIRECT: reset vector at 0xFFFFFFF0 reads the firmware, read-only"'
 	check bios-direct-mb1 eval '[ "$RC" = $(((0x31 << 1) | 1)) ] && has "INT 15h E820 and INT 10h answered in real mode"'
 	check bios-direct-trace eval 'logged "pseudo-BIOS installed under the multiboot entry" && logged "bios: INT 15h AX=E820" && logged "firmware image also at [0xffff0000, 0x100000000)"'
 	run_split 30 --no-bios "$GUESTS/bios-direct.bin"

@@ -2,7 +2,8 @@
 ; the pseudo-BIOS nobios installs under a direct boot (issue 13 item 5):
 ;   1. in protected mode, the firmware ROM at the top of 4 GiB: the 16 bytes
 ;      at the reset vector 0xFFFFFFF0 equal those at 0xFFFF0 (the image at
-;      F000:FFF0), and are not the all-ones of an unmapped read;
+;      F000:FFF0), are not the all-ones of an unmapped read, and a write
+;      there does not change them (read-only);
 ;   2. it drops to real mode as a hypervisor's trampoline does (16-bit
 ;      protected mode, PE off, the real-mode IVT) and calls INT 15h E820
 ;      (RBIL: EAX=E820h, EDX='SMAP', continuation in EBX) until EBX=0,
@@ -48,6 +49,11 @@ start:
 	jne rom_bad
 	cmp dword [0xFFFFFFF0], 0xFFFFFFFF
 	je rom_bad
+	; read-only, as a ROM: a write there changes nothing
+	mov eax, [0xFFFFFFF0]
+	mov dword [0xFFFFFFF0], 0x5EC7ABCD
+	cmp eax, [0xFFFFFFF0]
+	jne rom_bad
 	mov esi, msg_rom_ok
 	call puts
 	jmp to_real
@@ -91,7 +97,7 @@ gdt:
 gdt_desc:
 	dw gdt_desc - gdt - 1
 	dd gdt
-msg_rom_ok:	db "BIOS-DIRECT: reset vector at 0xFFFFFFF0 reads the firmware", 13, 10, 0
+msg_rom_ok:	db "BIOS-DIRECT: reset vector at 0xFFFFFFF0 reads the firmware, read-only", 13, 10, 0
 msg_rom_bad:	db "BIOS-DIRECT: FAIL: 0xFFFFFFF0 does not read the firmware", 13, 10, 0
 msg_magic:	db "BIOS-DIRECT: FAIL: not entered by Multiboot 1", 13, 10, 0
 rm_fail_flag	equ RM_BASE + (fail_flag - rm_start)
