@@ -73,11 +73,24 @@ $(CORPUS)/SHA256SUMS:
 	@# setup.sh installed the tools; build.sh only downloads the guest packages
 	SKIP_APT=1 bash ../shared/corpus/build.sh $(abspath $(CORPUS))
 
+# GRUB 2 test disks (tests/boot/grub.sh) from Debian's grub-pc-bin and
+# grub-common, downloaded into $(BUILD)/grub/debs, never installed.
+GRUB_IMAGES ?= $(BUILD)/grub
+grub-images: guests
+	scripts/grub-images.sh $(GRUB_IMAGES) $(BUILD)/guests $(CORPUS)
+
+# iPXE's .lkrn (tests/boot/ipxe.sh) from Debian's ipxe package.
+IPXE_IMAGE ?= $(BUILD)/ipxe
+ipxe-image:
+	scripts/ipxe-image.sh $(IPXE_IMAGE)
+
 # The README's test command.  Unit tests, then the boot tests on this
 # machine (their KVM tests SKIPPED loudly without /dev/kvm), then the boot
 # tests again inside the SVM test host (tests/svm/run), then one summary.
 check: all unit fuzz-build
 	@$(MAKE) --no-print-directory corpus || echo "WARNING: corpus build failed: corpus tests will be SKIPPED"
+	@$(MAKE) --no-print-directory grub-images || echo "WARNING: no GRUB test disks: tests/boot/grub.sh will be SKIPPED"
+	@$(MAKE) --no-print-directory ipxe-image || echo "WARNING: no iPXE image: tests/boot/ipxe.sh will be SKIPPED"
 	@$(MAKE) --no-print-directory virtio-modules || echo "WARNING: no virtio modules: tests/boot/virtio.sh will be SKIPPED"
 	@$(MAKE) --no-print-directory exec-kernel || echo "WARNING: no kernel with 9p: tests/boot/exec_9p.sh will be SKIPPED"
 	@BUILD=$(BUILD) CORPUS=$(CORPUS) tests/run.sh
@@ -85,6 +98,8 @@ check: all unit fuzz-build
 # Only the boot tests, only in the SVM test host.
 check-svm: all
 	@$(MAKE) --no-print-directory corpus || echo "WARNING: corpus build failed: corpus tests will be SKIPPED"
+	@$(MAKE) --no-print-directory grub-images || echo "WARNING: no GRUB test disks: tests/boot/grub.sh will be SKIPPED"
+	@$(MAKE) --no-print-directory ipxe-image || echo "WARNING: no iPXE image: tests/boot/ipxe.sh will be SKIPPED"
 	@$(MAKE) --no-print-directory virtio-modules || echo "WARNING: no virtio modules: tests/boot/virtio.sh will be SKIPPED"
 	@$(MAKE) --no-print-directory exec-kernel || echo "WARNING: no kernel with 9p: tests/boot/exec_9p.sh will be SKIPPED"
 	@BUILD=$(BUILD) CORPUS=$(CORPUS) tests/run.sh svm
@@ -200,8 +215,10 @@ help:
 	@echo "make check-slow full Linux boots (tens of minutes on emulating hosts)"
 	@echo "make bench      benchmarks against QEMU (bench/README.md)"
 	@echo "make corpus     third-party guests from ../shared/corpus/build.sh"
+	@echo "make grub-images GRUB 2 test disks (scripts/grub-images.sh)"
+	@echo "make ipxe-image iPXE's ipxe.lkrn (scripts/ipxe-image.sh)"
 	@echo "make install    PREFIX=/usr/local DESTDIR= (make uninstall undoes it)"
 	@echo "make dist       release tarball $(BUILD)/nobios-VERSION.tar.gz"
 
-.PHONY: all unit guests corpus exec-kernel fuzz-build check check-svm check-asan check-slow bench format lint lint-cppcheck clean help
+.PHONY: all unit guests corpus exec-kernel grub-images ipxe-image fuzz-build check check-svm check-asan check-slow bench format lint lint-cppcheck clean help
 -include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d)

@@ -145,5 +145,8 @@ if [ "$mode" = all ] || [ "$mode" = svm ]; then
 			n[k " pass"], n[k " fail"], n[k " skip"] }' "$RESULTS" | sort
 fi
 [ "$k" != 0 ] && echo "SKIPPED: $k tests were skipped (see SKIPPED lines above)"
-echo "$p passed, $f failed, $k skipped"
+b=$(grep -c '^known-bug' "$RESULTS")
+[ "$b" != 0 ] && echo "KNOWN-BUG: $b tests failed on a bug tests/boot/known-bugs lists:" \
+	"$(awk '$1 == "known-bug" { printf "%s%s %s", s, $3, $2; s = ", " }' "$RESULTS")"
+echo "$p passed, $f failed, $k skipped$([ "$b" != 0 ] && echo ", $b known bugs")"
 [ "$f" = 0 ]

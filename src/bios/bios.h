@@ -141,6 +141,10 @@ struct bios {
 	char tbuf[1024];
 	size_t tlen;
 	bool drawn;            /* AH=09h/0Ah text on the current line */
+	/* The last INT 10h call wrote one character with AH=09h: tlen after it
+	 * and the cursor it was written at (row << 8 | column); 0 otherwise. */
+	size_t at09;
+	uint16_t cur09;
 	uint64_t calls;        /* services served */
 	/* INT 19h copies this to 0000:7C00 instead of the boot drive's sector 0
 	 * when set (linux16's trampoline into the kernel's setup code). */
@@ -187,6 +191,11 @@ struct bios *bios_get_active(void);
  * "bios" and "linux16" boot formats.  NULL with nb_err() on failure. */
 struct boot_ctx;
 struct bios *bios_setup(struct boot_ctx *ctx, const char *image);
+/* Install the pseudo-BIOS (state, drives, IVT, BDA, EBDA, firmware image)
+ * under a format that entered the kernel directly, leaving its entry state
+ * alone, unless the format already did (needs_bios) or --no-bios.  Makes it
+ * the active one.  0 or -1 with nb_err(). */
+int bios_install_direct(struct boot_ctx *ctx);
 
 /* Feed console input bytes (terminal keys) to the keyboard queue. */
 void bios_kbd_feed(struct bios *b, const uint8_t *buf, size_t n);

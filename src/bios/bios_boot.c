@@ -31,7 +31,9 @@ static bool same_path(const char *a, const char *b)
 	return a && b && strcmp(a, b) == 0;
 }
 
-struct bios *bios_setup(struct boot_ctx *ctx, const char *image)
+/* The state, the drives and the firmware in guest memory (IVT, BDA, EBDA,
+ * the image at 0xF0000); the entry state is the caller's. */
+static struct bios *bios_create(struct boot_ctx *ctx, const char *image)
 {
 	const struct boot_config *cfg = ctx->cfg;
 	struct bios *b = calloc(1, sizeof(*b));
@@ -62,16 +64,47 @@ struct bios *bios_setup(struct boot_ctx *ctx, const char *image)
 		b->boot_drive = 0x00;
 	if (bios_install(b) < 0)
 		goto fail;
-	uint16_t post = (uint16_t)(bios_image[BIOS_OFF_HDR_POST] |
-				   bios_image[BIOS_OFF_HDR_POST + 1] << 8);
-	cpu_setup_real(ctx->cpu, BIOS_SEG, post);
-	ctx->cpu->gpr[CPU_RDX] = b->boot_drive;
-	ctx->needs_bios = true;
 	return b;
 fail:
 	bios_fini(b);
 	free(b);
 	return NULL;
+}
+
+struct bios *bios_setup(struct boot_ctx *ctx, const char *image)
+{
+	struct bios *b = bios_create(ctx, image);
+	if (!b)
+		return NULL;
+	uint16_t post = (uint16_t)(bios_image[BIOS_OFF_HDR_POST] |
+				   bios_image[BIOS_OFF_HDR_POST + 1] << 8);
+	cpu_setup_real(ctx->cpu, BIOS_SEG, post);
+	ctx->cpu->gpr[CPU_RDX] = b->boot_drive;
+	ctx->needs_bios = true;
+	ctx->bios_installed = true;
+	return b;
+}
+
+int bios_install_direct(struct boot_ctx *ctx)
+{
+	if (ctx->needs_bios || ctx->cfg->no_bios)
+		return 0;
+	/* Issue 13 item 5: a kernel entered directly may still drop to real
+	 * mode and call the BIOS (a hypervisor's trampoline asks INT 15h E820,
+	 * INT 13h EDD, INT 10h): it finds the same services a disk boot has.
+	 * POST does not run, so the 8259s and the 8254 stay as KVM created
+	 * them (masked, stopped): the kernel gets no timer interrupt it did
+	 * not ask for, as under a direct boot without the BIOS. */
+	struct bios *b = bios_create(ctx, NULL);
+	if (!b)
+		return -1;
+	bios_set_active(b);
+	ctx->bios_installed = true;
+	if (ctx->log)
+		fprintf(ctx->log, "nobios: bios: pseudo-BIOS installed under the %s entry (IVT, BDA, "
+			"EBDA, firmware at 0xF0000; --no-bios leaves them out)\n",
+			ctx->format ? ctx->format : "direct");
+	return 0;
 }
 
 static int bios_probe(const struct boot_file *f, char *why, size_t whylen)
@@ -153,6 +186,7 @@ static const struct boot_format bios_format = {
 	.probe = bios_probe,
 	.load = bios_load,
 	.inspect = bios_inspect,
+	.disk = true,
 	.disk_head = true, /* sector 0 here; the rest through INT 13h */
 };
 BOOT_FORMAT(bios_format);

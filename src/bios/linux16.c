@@ -23,6 +23,11 @@
 #define L16_CMDLINE    (L16_BASE + L16_HEAP_END)  /* after the heap, below 0xA0000 */
 #define L16_PM_ADDR    0x100000u             /* protected-mode kernel, as boot loaders do */
 #define L16_LOADER_ID  0xFF                  /* type_of_loader: undefined boot loader */
+/* boot.rst "The kernel command line", protocols before 2.02: the word at
+ * setup-segment offset 0x20 is cmd_line_magic, the next one cmd_line_offset. */
+#define L16_OLD_CL_MAGIC_OFF  0x20
+#define L16_OLD_CL_OFFSET_OFF 0x22
+#define L16_OLD_CL_MAGIC      0xA33F
 
 /* The "boot sector" INT 19h starts: segments and stack as boot.rst's
  * "Running the kernel", then a far jump to the setup code at seg+0x20:0. */
@@ -87,10 +92,9 @@ static int l16_load(struct boot_ctx *ctx, const struct boot_file *f)
 	if (bz.setup_size > 0x8000)
 		return nb_err("%s: setup code of %zu bytes exceeds the 32 KiB real-mode limit",
 			      f->path, bz.setup_size);
-	if (bz.hdr.version < 0x0202 || !(bz.hdr.loadflags & LOADED_HIGH))
-		return nb_err("%s: boot protocol %u.%02u without LOADED_HIGH: linux16 needs a "
-			      "bzImage of protocol 2.02 or later", f->path, bz.hdr.version >> 8,
-			      bz.hdr.version & 0xFF);
+	/* bzimage_parse refused zImages (no LOADED_HIGH: the kernel would go
+	 * to 0x10000, under the setup code's own place) and protocols before
+	 * 2.00, and read the fields an older header lacks as boot.rst says. */
 	if (mem_low_top(ctx->mem) < (uint64_t)L16_PM_ADDR + bz.pm_size)
 		return nb_err("%s: kernel of %zu bytes does not fit in guest RAM", f->path,
 			      bz.pm_size);
@@ -120,11 +124,19 @@ static int l16_load(struct boot_ctx *ctx, const struct boot_file *f)
 	    mem_copy_in(m, L16_PM_ADDR, bz.pm, bz.pm_size) < 0 ||
 	    mem_copy_in(m, L16_CMDLINE, cmdline, clen) < 0 || l16_initrd(ctx, &bz) < 0)
 		goto fail;
-	uint8_t loadflags = (uint8_t)(bz.hdr.loadflags | CAN_USE_HEAP);
+	/* boot.rst by protocol: the heap from 2.01 (heap_end_ptr, CAN_USE_HEAP);
+	 * cmd_line_ptr from 2.02, before it the command line is found by
+	 * cmd_line_magic at 0x20 and cmd_line_offset at 0x22 from the setup
+	 * segment (it is inside it: L16_CMDLINE is 0x9000:E000). */
+	bool heap = bz.hdr.version >= BOOT_PROTO_HEAP;
+	uint8_t loadflags = (uint8_t)(bz.hdr.loadflags | (heap ? CAN_USE_HEAP : 0));
 	if (mem_write8(m, L16_BASE + SETUP_OFF(type_of_loader), L16_LOADER_ID) < 0 ||
 	    mem_write8(m, L16_BASE + SETUP_OFF(loadflags), loadflags) < 0 ||
-	    put16(m, SETUP_OFF(heap_end_ptr), L16_HEAP_END - 0x200) < 0 ||
-	    put32(m, SETUP_OFF(cmd_line_ptr), (uint32_t)L16_CMDLINE) < 0 ||
+	    (heap && put16(m, SETUP_OFF(heap_end_ptr), L16_HEAP_END - 0x200) < 0) ||
+	    (bz.hdr.version >= BOOT_PROTO_CMDLINE_PTR
+		     ? put32(m, SETUP_OFF(cmd_line_ptr), (uint32_t)L16_CMDLINE) < 0
+		     : (put16(m, L16_OLD_CL_MAGIC_OFF, L16_OLD_CL_MAGIC) < 0 ||
+			put16(m, L16_OLD_CL_OFFSET_OFF, (uint16_t)(L16_CMDLINE - L16_BASE)) < 0)) ||
 	    put32(m, SETUP_OFF(code32_start), L16_PM_ADDR) < 0 ||
 	    put32(m, SETUP_OFF(ramdisk_image), (uint32_t)ctx->initrd_addr) < 0 ||
 	    put32(m, SETUP_OFF(ramdisk_size), (uint32_t)ctx->initrd_size) < 0)

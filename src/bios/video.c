@@ -83,6 +83,11 @@ static void tty_char(struct bios *b, uint8_t page, uint8_t c)
 void bios_int10(struct bios *b, struct cpu_state *s)
 {
 	uint8_t page = hi8(s, CPU_RBX);
+	/* The character the previous call wrote with AH=09h, if that was the
+	 * previous INT 10h call (see case 0x0E). */
+	size_t at09 = b->at09;
+	uint16_t cur09 = b->cur09;
+	b->at09 = 0;
 	set_cf(s, false);
 	switch (AH(s)) {
 	case 0x00: { /* set mode: remember it; the console has no modes */
@@ -136,12 +141,29 @@ void bios_int10(struct bios *b, struct cpu_state *s)
 		if (r16(s, CPU_RCX) >= 1 && !(r16(s, CPU_RCX) > 1 && c == ' ') && c >= 0x20) {
 			text_out(b, c);
 			b->drawn = true;
+			if (r16(s, CPU_RCX) == 1) {
+				uint8_t row, col;
+				cursor_get(b, page, &row, &col);
+				b->at09 = b->tlen;
+				b->cur09 = (uint16_t)(row << 8 | col);
+			}
 		}
 		break;
 	}
-	case 0x0E:
+	case 0x0E: {
+		/* iPXE sets a character's colour with AH=09h (CX=1, the cursor
+		 * stays) and then prints the same character with AH=0Eh at the
+		 * same place: one cell on a screen, so one character here. */
+		uint8_t row, col;
+		cursor_get(b, page, &row, &col);
+		if (at09 && at09 == b->tlen && cur09 == (uint16_t)(row << 8 | col) &&
+		    (uint8_t)b->tbuf[b->tlen - 1] == AL(s)) {
+			b->tlen--;
+			b->drawn = false;
+		}
 		tty_char(b, page, AL(s));
 		break;
+	}
 	case 0x0F:
 		set_lo8(s, CPU_RAX, bda8(b, BDA_VIDEO_MODE));
 		set_hi8(s, CPU_RAX, bda8(b, BDA_COLUMNS));

@@ -311,7 +311,8 @@ void boot_file_close(struct boot_file *f)
 	f->fd_ = -1;
 }
 
-const struct boot_format *boot_detect(const struct boot_file *f, char *why, size_t whylen)
+const struct boot_format *boot_detect_as(const struct boot_file *f, enum boot_role role,
+					 char *why, size_t whylen)
 {
 	const struct boot_format *fmts[32];
 	unsigned n = boot_formats(fmts, 32);
@@ -320,7 +321,7 @@ const struct boot_format *boot_detect(const struct boot_file *f, char *why, size
 		why[0] = 0;
 	for (unsigned i = 0; i < n; i++) {
 		char one[256] = "";
-		if (!fmts[i]->probe)
+		if (!fmts[i]->probe || (role == BOOT_ROLE_DISK && !fmts[i]->disk))
 			continue;
 		int r = fmts[i]->probe(f, one, sizeof(one));
 		if (whylen > used)
@@ -332,6 +333,11 @@ const struct boot_format *boot_detect(const struct boot_file *f, char *why, size
 			return fmts[i];
 	}
 	return NULL;
+}
+
+const struct boot_format *boot_detect(const struct boot_file *f, char *why, size_t whylen)
+{
+	return boot_detect_as(f, BOOT_ROLE_KERNEL, why, whylen);
 }
 
 int boot_load(struct boot_ctx *ctx)
@@ -347,24 +353,41 @@ int boot_load(struct boot_ctx *ctx)
 			return nb_err("--boot-protocol: unknown protocol '%s'", cfg->protocol);
 	}
 	const char *path = cfg->kernel;
-	if (!path)
+	/* The flag that named the file says what it is: a --disk or --floppy
+	 * image is probed only by the disk formats and never read whole as a
+	 * kernel (README "Boot formats": which format wins). */
+	enum boot_role role = BOOT_ROLE_KERNEL;
+	if (!path) {
 		path = cfg->disks[0].path ? cfg->disks[0].path : cfg->floppy.path;
+		role = BOOT_ROLE_DISK;
+	}
 	if (!path)
 		return nb_err("no kernel or disk image given");
+	if (fmt && role == BOOT_ROLE_DISK && !fmt->disk)
+		return nb_err("--boot-protocol %s boots a kernel file, not a disk image: give %s as "
+			      "KERNEL, not with --%s", fmt->name, path,
+			      cfg->disks[0].path ? "disk" : "floppy");
 
 	struct boot_file f;
-	if (boot_file_open_image(&f, path) < 0)
+	if ((role == BOOT_ROLE_DISK ? boot_file_open_head(&f, path, 0, BOOT_DISK_HEAD)
+				    : boot_file_open_image(&f, path)) < 0)
 		return -1;
 	char why[2048];
 	if (!fmt) {
-		fmt = boot_detect(&f, why, sizeof(why));
+		fmt = boot_detect_as(&f, role, why, sizeof(why));
 		if (!fmt) {
 			boot_file_close(&f);
+			if (role == BOOT_ROLE_DISK)
+				return nb_err("%s: not a bootable disk image (no OSv layout, no boot "
+					      "signature 55 AA at offset 510; try `nobios inspect %s`)",
+					      path, path);
 			return nb_err("%s: not a bootable image of any known format "
 				      "(try `nobios inspect %s`)", path, path);
 		}
 		if (ctx->log)
-			fprintf(ctx->log, "nobios: %s: format detection:\n%s", path, why);
+			fprintf(ctx->log, "nobios: %s: format detection as %s:\n%s", path,
+				role == BOOT_ROLE_DISK ? "a disk image (only disk formats)" : "a kernel",
+				why);
 	}
 	/* a forced format may need more of a disk image than its head */
 	if (!fmt->disk_head && read_all_kernel(&f) < 0) {
@@ -378,6 +401,14 @@ int boot_load(struct boot_ctx *ctx)
 		return -1;
 	}
 	int r = fmt->load(ctx, &f);
+	const struct boot_format *to = r == 0 && ctx->redirect ? boot_format_by_name(ctx->redirect)
+							       : NULL;
+	if (r == 0 && ctx->redirect && !to)
+		r = nb_err_internal("format %s redirects to unknown %s", fmt->name, ctx->redirect);
+	if (to) {
+		ctx->format = to->name;
+		r = to->load(ctx, &f);
+	}
 	boot_file_close(&f);
 	if (r == 0 && ctx->log)
 		fprintf(ctx->log, "nobios: %s: loaded as %s; entry: %s\n", path, ctx->format,

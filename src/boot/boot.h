@@ -111,6 +111,9 @@ struct boot_config {
 	 * missing (boot/linux_cmdline.h); machine_config_defaults() sets it,
 	 * --no-default-cmdline clears it. */
 	bool linux_cmdline_defaults;
+	/* --no-bios: no pseudo-BIOS under a direct boot (the disk formats and
+	 * linux16 need it and install it anyway). */
+	bool no_bios;
 };
 
 /* The seam.  A loader writes guest memory through `mem`, the entry state into
@@ -130,6 +133,13 @@ struct boot_ctx {
 	uint64_t kernel_start, kernel_end; /* guest range of the kernel image */
 	uint64_t initrd_addr, initrd_size;
 	bool needs_bios;        /* pseudo-BIOS must be installed */
+	bool bios_installed;    /* it is (disk formats, linux16, or under a direct entry) */
+	/* A loader that finds the file is better started by another format
+	 * names it here and returns 0; boot_load then loads the file with that
+	 * one (a bzImage that is not Linux: its 16-bit setup, "linux16"). */
+	const char *redirect;
+	/* The image is not Linux (no default Linux command line for it). */
+	bool not_linux;
 	double decompress_ms;   /* host decompression time, if any */
 	/* The loader added reboot=k,panic_warm: a reset with the warm-boot
 	 * flag set is a Linux panic (boot/linux_cmdline.h). */
@@ -151,6 +161,10 @@ struct boot_format {
 	 * a disk image and read anything further themselves (boot_file_pread):
 	 * the disk formats, so a large image is never read whole. */
 	bool disk_head;
+	/* A disk format: the only ones probed for an image given with --disk
+	 * or --floppy (a disk is a disk, whatever headers its sectors carry:
+	 * GRUB's core.img behind its boot sector has a Multiboot header). */
+	bool disk;
 };
 
 #define BOOT_FORMAT(sym)                                                      \
@@ -163,8 +177,15 @@ const struct boot_format *boot_format_by_name(const char *name);
 
 /* Detect (or take cfg->protocol), then load.  Fills ctx->e820 first. */
 int boot_load(struct boot_ctx *ctx);
+/* The role a file plays, which decides the formats probed for it. */
+enum boot_role {
+	BOOT_ROLE_KERNEL, /* KERNEL, --kernel: every format, in order */
+	BOOT_ROLE_DISK,   /* --disk, --floppy: only formats marked disk */
+};
 /* Detect the format of a file; why gets the reasoning.  NULL if none. */
 const struct boot_format *boot_detect(const struct boot_file *f, char *why, size_t whylen);
+const struct boot_format *boot_detect_as(const struct boot_file *f, enum boot_role role,
+					 char *why, size_t whylen);
 /* `nobios inspect`: describe the file at path (kind, every probe's verdict,
  * the chosen or forced format's entry, headers and load ranges) on out.
  * 0, or -1 with nb_err() when the file cannot be read. */

@@ -39,7 +39,12 @@
 
 /* Protocol versions whose fields we use (boot.rst, version history). */
 #define BOOT_PROTO(maj, min) (((maj) << 8) | (min))
-#define BOOT_PROTO_MIN       BOOT_PROTO(2, 6)  /* cmdline_size, relocatable */
+#define BOOT_PROTO_OLDEST    BOOT_PROTO(2, 0)  /* linux16 only (Documentation/arch/x86/boot.rst) */
+#define BOOT_PROTO_HEAP      BOOT_PROTO(2, 1)  /* heap_end_ptr */
+#define BOOT_PROTO_CMDLINE_PTR BOOT_PROTO(2, 2) /* cmd_line_ptr (before: cmd_line_magic) */
+#define BOOT_PROTO_INITRD_MAX BOOT_PROTO(2, 3) /* initrd_addr_max */
+#define BOOT_PROTO_RELOC     BOOT_PROTO(2, 5)  /* kernel_alignment, relocatable_kernel */
+#define BOOT_PROTO_MIN       BOOT_PROTO(2, 6)  /* cmdline_size; the 32/64-bit entries */
 #define BOOT_PROTO_PAYLOAD   BOOT_PROTO(2, 8)  /* payload_offset/length */
 #define BOOT_PROTO_PREF      BOOT_PROTO(2, 10) /* pref_address, init_size */
 #define BOOT_PROTO_64        BOOT_PROTO(2, 12) /* xloadflags, 64-bit entry */

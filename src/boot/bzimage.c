@@ -64,7 +64,36 @@ static size_t hdr_need(uint16_t version)
 		return offsetof(struct setup_header, setup_data) + 8;
 	if (version >= BOOT_PROTO_PAYLOAD)
 		return offsetof(struct setup_header, payload_length) + 4;
-	return offsetof(struct setup_header, cmdline_size) + 4;
+	if (version >= BOOT_PROTO_MIN)
+		return offsetof(struct setup_header, cmdline_size) + 4;
+	/* the older protocols, which only linux16 boots */
+	if (version >= BOOT_PROTO_RELOC)
+		return offsetof(struct setup_header, relocatable_kernel) + 1;
+	if (version >= BOOT_PROTO_INITRD_MAX)
+		return offsetof(struct setup_header, initrd_addr_max) + 4;
+	if (version >= BOOT_PROTO_CMDLINE_PTR)
+		return offsetof(struct setup_header, cmd_line_ptr) + 4;
+	if (version >= BOOT_PROTO_HEAP)
+		return offsetof(struct setup_header, heap_end_ptr) + 2;
+	return offsetof(struct setup_header, ramdisk_size) + 4;
+}
+
+/* Fields a protocol older than 2.06 does not define hold whatever follows
+ * its header (often code): read as boot.rst says a loader must take them. */
+static void old_protocol_fields(struct setup_header *h)
+{
+	if (h->version < BOOT_PROTO_MIN)
+		h->cmdline_size = 0; /* boot.rst: 255 characters before 2.06 */
+	if (h->version < BOOT_PROTO_RELOC) {
+		h->kernel_alignment = 0;
+		h->relocatable_kernel = 0;
+	}
+	if (h->version < BOOT_PROTO_INITRD_MAX)
+		h->initrd_addr_max = 0x37FFFFFF; /* boot.rst: the limit of 2.02 and earlier */
+	if (h->version < BOOT_PROTO_CMDLINE_PTR)
+		h->cmd_line_ptr = 0;
+	if (h->version < BOOT_PROTO_HEAP)
+		h->heap_end_ptr = 0;
 }
 
 int bzimage_parse(struct bzimage *b, const char *path, const uint8_t *data, size_t size)
@@ -89,14 +118,15 @@ int bzimage_parse(struct bzimage *b, const char *path, const uint8_t *data, size
 	if (h->boot_flag != SETUP_BOOT_FLAG)
 		return nb_err("%s: bad setup header: boot_flag is 0x%04x, expected 0xaa55", path,
 			      h->boot_flag);
-	if (h->version < BOOT_PROTO_MIN)
-		return nb_err("%s: boot protocol %u.%02u is too old (nobios needs 2.06 or later)",
+	if (h->version < BOOT_PROTO_OLDEST)
+		return nb_err("%s: boot protocol %u.%02u is older than 2.00: not a bzImage",
 			      path, (unsigned)(h->version >> 8), (unsigned)(h->version & 0xFF));
 	if (hlen < hdr_need(h->version))
 		return nb_err("%s: truncated setup header: %zu bytes, boot protocol %u.%02u "
 			      "defines %zu", path, hlen, (unsigned)(h->version >> 8),
 			      (unsigned)(h->version & 0xFF),
 			      hdr_need(h->version));
+	old_protocol_fields(&b->hdr);
 	if (!(h->loadflags & LOADED_HIGH))
 		return nb_err("%s: zImage (LOADED_HIGH not set) is not supported: only bzImage",
 			      path);
@@ -198,8 +228,9 @@ int bzimage_load_addr(const struct bzimage *b, uint64_t low_top, uint64_t *addr,
 int bzimage_initrd_max(const struct bzimage *b, uint64_t *end)
 {
 	/* The kernel's own limit: a property of the kernel file, which no -m
-	 * changes.  initrd_addr_max exists from protocol 2.03; nobios needs
-	 * 2.06, so 0 is what the header says, not a default. */
+	 * changes.  initrd_addr_max exists from protocol 2.03 (bzimage_parse
+	 * puts boot.rst's 0x37FFFFFF there for older ones), so 0 is what the
+	 * header says, not a default. */
 	uint64_t kmax = (uint64_t)b->hdr.initrd_addr_max + 1;
 	if (kmax < LAYOUT_HIGH_MEM + 4096)
 		return nb_err("%s: the setup header's initrd_addr_max is 0x%x: the kernel takes no "
@@ -303,10 +334,23 @@ static int open_bzimage(struct bzimage *b, const struct boot_file *f)
 
 /* ---- "linux": the bzImage's 64-bit entry */
 
+/* The 32- and 64-bit entries take fields protocol 2.06 defined
+ * (cmdline_size; relocation from 2.05): older kernels only through their
+ * 16-bit setup, which the bzimage format picks for them. */
+static int check_direct_protocol(const struct bzimage *b)
+{
+	if (b->hdr.version < BOOT_PROTO_MIN)
+		return nb_err("%s: boot protocol %u.%02u is too old for the 32- and 64-bit entries "
+			      "(2.06 or later); its 16-bit setup takes it (--boot-protocol linux16)",
+			      b->path, (unsigned)(b->hdr.version >> 8),
+			      (unsigned)(b->hdr.version & 0xFF));
+	return 0;
+}
+
 static int linux64_load_parsed(struct boot_ctx *ctx, const struct bzimage *b)
 {
 	uint64_t at;
-	if (bzimage_check_64(b) < 0 || put_pm_kernel(ctx, b, &at) < 0 ||
+	if (check_direct_protocol(b) < 0 || bzimage_check_64(b) < 0 || put_pm_kernel(ctx, b, &at) < 0 ||
 	    put_boot_info(ctx, b, at) < 0)
 		return -1;
 	if (cpu_setup_long(ctx->cpu, ctx->mem) < 0)
@@ -332,7 +376,8 @@ static int linux64_load(struct boot_ctx *ctx, const struct boot_file *f)
 static int linux32_load_parsed(struct boot_ctx *ctx, const struct bzimage *b)
 {
 	uint64_t at;
-	if (put_pm_kernel(ctx, b, &at) < 0 || put_boot_info(ctx, b, at) < 0)
+	if (check_direct_protocol(b) < 0 || put_pm_kernel(ctx, b, &at) < 0 ||
+	    put_boot_info(ctx, b, at) < 0)
 		return -1;
 	if (cpu_setup_prot32(ctx->cpu, ctx->mem, BOOT_GDT_CS) < 0)
 		return -1;
@@ -504,7 +549,21 @@ static int bzimage_load(struct boot_ctx *ctx, const struct boot_file *f)
 	struct bzimage b;
 	if (open_bzimage(&b, f) < 0)
 		return -1;
-	if (!(b.hdr.version >= BOOT_PROTO_64 && (b.hdr.xloadflags & XLF_KERNEL_64)))
+	bool k64 = b.hdr.version >= BOOT_PROTO_64 && (b.hdr.xloadflags & XLF_KERNEL_64);
+	if (!k64 && !b.payload) {
+		/* Issue 13 item 2: no 64-bit entry and no compressed kernel is
+		 * not Linux but a program in bzImage form (iPXE's .lkrn, GRUB's
+		 * lnxboot.img, memtest86+): only its 16-bit setup code knows
+		 * how to start it, as QEMU's -kernel and boot loaders do. */
+		if (ctx->log)
+			fprintf(ctx->log, "nobios: %s: no XLF_KERNEL_64 and no payload: not Linux; "
+				"entering its 16-bit setup code through the pseudo-BIOS (linux16)\n",
+				b.path);
+		ctx->redirect = "linux16";
+		ctx->not_linux = true;
+		return 0;
+	}
+	if (!k64)
 		return fallback(ctx, &b, "not a 64-bit kernel");
 	if (!b.payload)
 		return fallback(ctx, &b, "no payload in the setup header");
@@ -538,6 +597,13 @@ static int bz_probe(const struct boot_file *f, char *why, size_t whylen)
 		       rd32(f->data + SETUP_OFF(header)) == SETUP_HDRS_MAGIC;
 	}
 	enum decompress_format fmt = decompress_detect(b.payload, b.payload_size);
+	bool k64 = b.hdr.version >= BOOT_PROTO_64 && (b.hdr.xloadflags & XLF_KERNEL_64);
+	if (!k64 && !b.payload) {
+		snprintf(why, whylen, "bzImage, boot protocol %u.%02u, no XLF_KERNEL_64 and no "
+			 "payload: not Linux, entered through its 16-bit setup (linux16)",
+			 (unsigned)(b.hdr.version >> 8), (unsigned)(b.hdr.version & 0xFF));
+		return 1;
+	}
 	snprintf(why, whylen, "Linux bzImage, boot protocol %u.%02u, %s payload%s",
 		 (unsigned)(b.hdr.version >> 8), (unsigned)(b.hdr.version & 0xFF),
 		 b.payload ? decompress_name(fmt) : "no",

@@ -42,20 +42,40 @@ int boot_inspect_file(struct boot_file *file, const struct boot_config *cfg, FIL
 	/* Every format's probe, in detection order: boot_detect stops at the
 	 * first yes; here the later ones are shown too, marked "(not reached)",
 	 * so a file carrying several headers shows all of them. */
-	const struct boot_format *fmts[32], *det = NULL;
-	unsigned n = boot_formats(fmts, 32);
-	fprintf(out, "format detection, in order (the first yes wins):\n");
+	const struct boot_format *fmts[32], *det = NULL, *disk_det = NULL;
+	const char *yes_names[32];
+	unsigned n = boot_formats(fmts, 32), nyes = 0;
+	fprintf(out, "format detection, in order (the first yes wins; [disk]: a disk format, the "
+		     "only kind probed for a --disk/--floppy image):\n");
 	for (unsigned i = 0; i < n; i++) {
 		char one[256] = "";
 		if (!fmts[i]->probe)
 			continue;
 		int yes = fmts[i]->probe(fp, one, sizeof(one)) == 1;
-		fprintf(out, "  %3d %-10s %s: %s%s\n", fmts[i]->order, fmts[i]->name,
-			yes ? "yes" : "no ", one, yes && det ? " (not reached)" : "");
+		fprintf(out, "  %3d %-10s %s: %s%s%s\n", fmts[i]->order, fmts[i]->name,
+			yes ? "yes" : "no ", one, yes && det ? " (not reached)" : "",
+			fmts[i]->disk ? " [disk]" : "");
 		if (yes && !det)
 			det = fmts[i];
+		if (yes && fmts[i]->disk && !disk_det)
+			disk_det = fmts[i];
+		if (yes)
+			yes_names[nyes++] = fmts[i]->name;
 	}
 	nb_err_clear();
+	/* Several formats claim the file: say which wins in each role, so the
+	 * user sees why `run FILE` and `--disk FILE` boot it differently. */
+	if (nyes > 1) {
+		fprintf(out, "conflict: %u formats match (", nyes);
+		for (unsigned i = 0; i < nyes; i++)
+			fprintf(out, "%s%s", i ? ", " : "", yes_names[i]);
+		fprintf(out, ")\n  as KERNEL: %s (the first in detection order)\n", det->name);
+		fprintf(out, "  with --disk/--floppy: %s\n",
+			disk_det ? disk_det->name : "not bootable (no disk format matches)");
+		fprintf(out, "  --boot-protocol NAME forces one\n");
+	} else if (det && !det->disk) {
+		fprintf(out, "with --disk/--floppy: not bootable (no disk format matches)\n");
+	}
 	const struct boot_format *fmt = det;
 	const char *proto = cfg ? cfg->protocol : NULL;
 	if (!proto && cfg && cfg->entry_symbol)

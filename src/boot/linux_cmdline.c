@@ -201,20 +201,22 @@ int boot_linux_cmdline(struct boot_ctx *ctx, size_t max, char **out)
 	char *s = malloc(max ? max : 1);
 	if (!s)
 		return nb_err_internal("out of memory for the command line");
-	int added = linux_cmdline_build(cfg->cmdline, cfg->linux_cmdline_defaults, cfg->verbose,
-					max, s);
+	/* not Linux (a bzImage-form program, boot.h): its line as given */
+	bool defaults = cfg->linux_cmdline_defaults && !ctx->not_linux;
+	int added = linux_cmdline_build(cfg->cmdline, defaults, cfg->verbose, max, s);
 	if (added < 0) {
 		free(s);
 		return -1;
 	}
 	ctx->linux_panic_flag = (added & LINUX_CMDLINE_REBOOT) != 0;
-	if (cfg->linux_cmdline_defaults && linux_cmdline_virtio(s, ctx->plat, max, s) && ctx->log)
+	if (defaults && linux_cmdline_virtio(s, ctx->plat, max, s) && ctx->log)
 		fprintf(ctx->log, "nobios: acpi=off: virtio-mmio devices on the command line\n");
 	if (ctx->log) {
 		fprintf(ctx->log, "nobios: Linux command line (%zu of at most %zu bytes): \"%s\"\n",
 			strlen(s), max - 1, s);
-		if (!cfg->linux_cmdline_defaults)
-			fprintf(ctx->log, "nobios: no defaults added (--no-default-cmdline)\n");
+		if (!defaults)
+			fprintf(ctx->log, "nobios: no defaults added (%s)\n",
+				ctx->not_linux ? "not Linux" : "--no-default-cmdline");
 		else if (added & ~LINUX_CMDLINE_DROPPED)
 			fprintf(ctx->log, "nobios: added in front:%s%s%s%s (missing from --cmdline; "
 				"--no-default-cmdline turns this off)\n",

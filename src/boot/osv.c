@@ -164,6 +164,7 @@ static const struct boot_format osv_format = {
 	.probe = osv_probe,
 	.load = osv_load,
 	.inspect = osv_inspect,
+	.disk = true,
 	.disk_head = true, /* osv_loader reads the rest */
 };
 BOOT_FORMAT(osv_format);

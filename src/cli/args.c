@@ -118,7 +118,7 @@ enum opt_id {
 	O_KERNEL, O_INITRD, O_CMDLINE, O_MODULE, O_ENTRY_SYMBOL, O_DISK, O_FLOPPY, O_PROTOCOL,
 	O_CACHE_DIR, O_MEMORY, O_CPUS, O_CPUID_MASK, O_CPUID_KEEP, O_TIMEOUT, O_VERBOSE,
 	O_TIMELINE, O_TIMELINE_JSON, O_DUMP, O_GDB, O_GDB_WAIT, O_HELP, O_VERSION,
-	O_NO_SANDBOX, O_NO_DEFAULT_CMDLINE, O_VIRTIO_RNG, O_VIRTIO_CONSOLE, O_NET,
+	O_NO_SANDBOX, O_NO_DEFAULT_CMDLINE, O_NO_BIOS, O_VIRTIO_RNG, O_VIRTIO_CONSOLE, O_NET,
 	/* exec only */
 	O_PACK, O_ENV, O_CWD, O_USER, O_ROOT, O_KERNEL_FROM_BUILD, O_CONSOLE, O_NO_PACK_CMD,
 	O_RW, O_MODULES, O_NO_HOST_ROOT, O_SHARE, O_VIRTIO_SYNC,
@@ -156,6 +156,7 @@ static const struct opt opts[] = {
 	{ { "--version" }, O_VERSION, false, false },
 	{ { "--no-sandbox" }, O_NO_SANDBOX, false, false },
 	{ { "--no-default-cmdline" }, O_NO_DEFAULT_CMDLINE, false, false },
+	{ { "--no-bios" }, O_NO_BIOS, false, false },
 	{ { "--virtio-rng" }, O_VIRTIO_RNG, false, false },
 	{ { "--virtio-console" }, O_VIRTIO_CONSOLE, false, false },
 	{ { "--share" }, O_SHARE, true, false },
@@ -314,6 +315,7 @@ static int apply(struct args *a, const struct opt *o, const char *val)
 		cfg->nnets++;
 		break;
 	case O_NO_DEFAULT_CMDLINE: b->linux_cmdline_defaults = false; break;
+	case O_NO_BIOS: b->no_bios = true; break;
 	case O_PACK:
 		if (!*val)
 			return nb_err("--pack: empty file name");

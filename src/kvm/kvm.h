@@ -89,6 +89,7 @@ struct machine {
 	/* --net TAPs open (m->cfg.net[i].fd, closed by machine_destroy). */
 	unsigned nnets_open;
 	struct cpu_state entry;      /* the loader's entry state */
+	void *rom;                   /* LAYOUT_ROM_SIZE bytes behind the read-only slot, or NULL */
 	struct boot_ctx boot;        /* what the loader reported */
 	/* stop requests from devices, timers and signals */
 	atomic_bool stop;

@@ -19,8 +19,10 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
+#include "bios/bios.h"
 #include "boot/linux_cmdline.h"
 #include "debug/gdbstub.h"
 #include "debug/timeline.h"
@@ -246,6 +248,45 @@ static int setup_irqchip(struct machine *m)
 	return 0;
 }
 
+/* A PC's firmware ROM is decoded at the top of the 4 GiB space too: the
+ * CPU's first fetch is at 0xFFFFFFF0, and probes (a hypervisor looking for
+ * the reset vector, ROM scanners) read there.  With the pseudo-BIOS
+ * installed, its 64 KiB image, as loaded at 0xF0000, is mapped again at
+ * LAYOUT_ROM_HIGH through a read-only slot: a guest write there exits to
+ * nobios as MMIO and changes nothing, as on a PC.  Hosts without
+ * KVM_CAP_READONLY_MEM get no mapping (said with -v). */
+static int setup_rom(struct machine *m)
+{
+	if (!m->boot.bios_installed)
+		return 0;
+	if (ioctl(m->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_READONLY_MEM) <= 0) {
+		if (m->cfg.log)
+			fprintf(m->cfg.log, "nobios: bios: this KVM has no read-only memory slots: "
+				"nothing mapped at 0x%llx\n", (unsigned long long)LAYOUT_ROM_HIGH);
+		return 0;
+	}
+	const uint8_t *img = mem_ptr(&m->mem, LAYOUT_BIOS, LAYOUT_ROM_SIZE);
+	if (!img)
+		return nb_err_internal("pseudo-BIOS image not in guest RAM");
+	void *rom = mmap(NULL, LAYOUT_ROM_SIZE, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (rom == MAP_FAILED)
+		return nb_err_errno("mmap (firmware ROM)");
+	memcpy(rom, img, LAYOUT_ROM_SIZE);
+	m->rom = rom;
+	struct kvm_userspace_memory_region r = {
+		.slot = 2, .flags = KVM_MEM_READONLY, .guest_phys_addr = LAYOUT_ROM_HIGH,
+		.memory_size = LAYOUT_ROM_SIZE, .userspace_addr = (uintptr_t)rom,
+	};
+	if (ioctl(m->vm_fd, KVM_SET_USER_MEMORY_REGION, &r) < 0)
+		return nb_err_errno("KVM_SET_USER_MEMORY_REGION (firmware ROM at 0xFFFF0000)");
+	if (m->cfg.log)
+		fprintf(m->cfg.log, "nobios: bios: firmware image also at [0x%llx, 0x%llx), "
+			"read-only\n", (unsigned long long)LAYOUT_ROM_HIGH,
+			(unsigned long long)(LAYOUT_ROM_HIGH + LAYOUT_ROM_SIZE));
+	return 0;
+}
+
 static int setup_memory(struct machine *m)
 {
 	struct kvm_userspace_memory_region low = {
@@ -263,6 +304,8 @@ static int setup_memory(struct machine *m)
 		if (ioctl(m->vm_fd, KVM_SET_USER_MEMORY_REGION, &high) < 0)
 			return nb_err_errno("KVM_SET_USER_MEMORY_REGION (high RAM)");
 	}
+	if (setup_rom(m) < 0)
+		return -1;
 	timeline_mark("memory ready");
 	return 0;
 }
@@ -435,7 +478,7 @@ int machine_load(struct machine *m)
 {
 	m->boot = (struct boot_ctx){ .mem = &m->mem, .cpu = &m->entry, .cfg = &m->cfg.boot,
 				     .plat = &m->plat, .log = m->cfg.log };
-	if (boot_load(&m->boot) < 0)
+	if (boot_load(&m->boot) < 0 || bios_install_direct(&m->boot) < 0)
 		return -1;
 	/* --timeline: boot_load reads, decompresses and places the image in
 	 * one call; decompression is the host time it reports. */
@@ -691,6 +734,8 @@ void machine_destroy(struct machine *m)
 	if (m->kvm_fd >= 0)
 		close(m->kvm_fd);
 	mem_free(&m->mem);
+	if (m->rom)
+		munmap(m->rom, LAYOUT_ROM_SIZE);
 	/* Normally closed (and flushed, with errors told) by virtio-blk's
 	 * finish; this is for runs that never got that far.  Safe twice. */
 	for (unsigned i = 0; i < m->ndisks_open; i++)

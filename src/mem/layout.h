@@ -61,6 +61,10 @@
 #define LAYOUT_LAPIC           0xFEE00000ULL
 #define LAYOUT_KVM_IDENTITY    0xFFFBC000ULL /* KVM_SET_IDENTITY_MAP_ADDR (1 page) */
 #define LAYOUT_KVM_TSS         0xFFFBD000ULL /* KVM_SET_TSS_ADDR (3 pages) */
+/* The pseudo-BIOS image again at the top of 4 GiB, read-only, as a PC's
+ * firmware ROM is decoded there (the reset vector at 0xFFFFFFF0). */
+#define LAYOUT_ROM_HIGH        0xFFFF0000ULL
+#define LAYOUT_ROM_SIZE        0x00010000ULL
 
 /* I/O ports of the ACPI hardware-reduced registers (src/dev/acpi_pm.c), as
  * the FADT names them: SLEEP_CONTROL_REG, SLEEP_STATUS_REG and RESET_REG

@@ -67,12 +67,28 @@ if need_kvm bios-probe-hd bios-probe-hd-rw bios-probe-hd-snapshot bios-probe-flo
 	check bios-trace eval 'probe_ok && logged "bios: INT 13h AX=4264" && logged "read LBA 100, 3 sectors to 0x30000" && logged "#0 [0x0-0x9fbff] usable"'
 fi
 
+# ---- the pseudo-BIOS under a direct boot (issue 13 item 5): a Multiboot 1
+# kernel reads the reset vector at 0xFFFFFFF0 (the firmware mapped read-only
+# at the top of 4 GiB), drops to real mode and calls INT 15h E820 and INT 10h;
+# with --no-bios it finds the INT 15h vector empty (status 0x33).
+if need_kvm bios-direct-mb1 bios-direct-rom bios-direct-no-bios bios-direct-trace; then
+	run_split 30 -v "$GUESTS/bios-direct.bin"
+	check bios-direct-rom eval 'has "BIOS-DIRECT: reset vector at 0xFFFFFFF0 reads the firmware, read-only"'
+	check bios-direct-mb1 eval '[ "$RC" = $(((0x31 << 1) | 1)) ] && has "INT 15h E820 and INT 10h answered in real mode"'
+	check bios-direct-trace eval 'logged "pseudo-BIOS installed under the multiboot entry" && logged "bios: INT 15h AX=E820" && logged "firmware image also at [0xffff0000, 0x100000000)"'
+	run_split 30 --no-bios "$GUESTS/bios-direct.bin"
+	check bios-direct-no-bios eval '[ "$RC" = $(((0x33 << 1) | 1)) ]'
+fi
+
 # ---- bad input: each a one-line error and status 2 (no KVM needed to fail)
 head -c 1048576 /dev/zero > "$TMP/nosig.img"
 run_nobios 10 --disk "$TMP/nosig.img"
-check bios-bad-no-signature eval '[ "$RC" = 2 ] && has "not a bootable image"'
+check bios-bad-no-signature eval '[ "$RC" = 2 ] && has "not a bootable disk image"'
 run_nobios 10 --boot-protocol bios --disk "$TMP/nosig.img"
 check bios-bad-no-signature-forced eval '[ "$RC" = 2 ] && has "no boot signature 55 AA at offset 510"'
+# a disk is a disk: a kernel format forced on a --disk image is refused
+run_nobios 10 --boot-protocol multiboot --disk "$HD"
+check bios-bad-kernel-format-on-disk eval '[ "$RC" = 2 ] && has "boots a kernel file, not a disk image"'
 : > "$TMP/empty.img"
 run_nobios 10 --disk "$TMP/empty.img"
 check bios-bad-empty eval '[ "$RC" = 2 ] && has "empty"'

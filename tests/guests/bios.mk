@@ -17,3 +17,9 @@ $(BUILD)/guests/bios-keys.img: tests/guests/bios_keys.asm
 	nasm -f bin -o $@ $<
 
 GUESTS += $(BIOS_PROBES)
+
+# a Multiboot 1 kernel that calls the BIOS from real mode (tests/boot/bios.sh)
+$(BUILD)/guests/bios-direct.bin: tests/guests/bios_direct.asm
+	@mkdir -p $(dir $@)
+	nasm -f bin -o $@ $<
+GUESTS += $(BUILD)/guests/bios-direct.bin

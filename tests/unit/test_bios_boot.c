@@ -165,11 +165,27 @@ static void test_linux16_errors(void **st)
 	struct fx *f = *st;
 	struct bz_fake_opts o = bz_fake_defaults();
 	size_t size;
-	/* protocol 2.01: older than the bzImage parser takes */
+	/* protocol 2.01 (issue 13 item 3): no cmd_line_ptr, so the command
+	 * line is found by cmd_line_magic A33Fh at 9000:0020 and its offset
+	 * at 9000:0022; the heap is there (2.01) */
 	o.version = 0x0201;
 	uint8_t *bz = bz_fake_build(&o, &size);
-	assert_int_equal(load(f, "linux16", "old", bz, size), -1);
-	assert_non_null(strstr(nb_errmsg(), "too old"));
+	f->cfg.cmdline = "old=1";
+	assert_int_equal(load(f, "linux16", "old", bz, size), 0);
+	uint16_t magic, off;
+	memcpy(&magic, f->ram + 0x90020, 2);
+	memcpy(&off, f->ram + 0x90022, 2);
+	assert_int_equal(magic, 0xA33F);
+	assert_string_equal((const char *)f->ram + 0x90000 + off, "old=1");
+	assert_true(f->ram[0x90000 + 0x211] & 0x80); /* CAN_USE_HEAP */
+	bios_set_active(NULL);
+	f->cfg.cmdline = NULL;
+	free(bz);
+	/* protocol 1.xx: not a bzImage */
+	o.version = 0x0105;
+	bz = bz_fake_build(&o, &size);
+	assert_int_equal(load(f, "linux16", "older", bz, size), -1);
+	assert_non_null(strstr(nb_errmsg(), "older than 2.00"));
 	free(bz);
 	/* setup beyond 32 KiB */
 	o = bz_fake_defaults();
@@ -191,6 +207,43 @@ static void test_linux16_errors(void **st)
 	assert_int_equal(load(f, "linux16", "junk", junk, sizeof(junk)), -1);
 }
 
+/* Issue 13 item 5: the pseudo-BIOS under a direct entry leaves the entry
+ * state alone and installs IVT, BDA, EBDA and the image; --no-bios and a
+ * format that installed it already leave memory untouched. */
+static void test_bios_under_direct_entry(void **st)
+{
+	struct fx *f = *st;
+	f->cpu.rip = 0x100020; /* a Multiboot entry, as a loader left it */
+	f->ctx.format = "multiboot";
+	f->cfg.no_bios = true;
+	assert_int_equal(bios_install_direct(&f->ctx), 0);
+	assert_false(f->ctx.bios_installed);
+	assert_int_equal(memcmp(f->ram + LAYOUT_BIOS, "\0\0\0\0\0\0\0\0", 8), 0);
+	assert_int_equal(f->ram[0x15 * 4 + 3], 0);
+
+	f->cfg.no_bios = false;
+	assert_int_equal(bios_install_direct(&f->ctx), 0);
+	assert_true(f->ctx.bios_installed);
+	assert_non_null(bios_get_active());
+	assert_int_equal(memcmp(f->ram + LAYOUT_BIOS, "NOBIOS1", 8), 0);
+	/* INT 15h: F000:stub, the stub an "out 0xEE, al; iret" */
+	uint32_t v15;
+	memcpy(&v15, f->ram + 0x15 * 4, 4);
+	assert_int_equal(v15 >> 16, BIOS_SEG);
+	assert_int_equal(f->ram[LAYOUT_BDA + 0x0E], (LAYOUT_EBDA >> 4) & 0xFF); /* 0040:000E */
+	assert_int_equal(f->ram[LAYOUT_BDA + 0x0F], LAYOUT_EBDA >> 12);
+	assert_int_equal(f->ram[LAYOUT_EBDA], 1); /* EBDA size: 1 KiB */
+	assert_int_equal(f->cpu.rip, 0x100020);  /* the entry is the loader's */
+	assert_false(f->ctx.needs_bios);
+	bios_set_active(NULL);
+
+	/* a format that installed it (bios, linux16) is not installed twice */
+	memset(f->ram + LAYOUT_BIOS, 0, 8);
+	f->ctx.needs_bios = true;
+	assert_int_equal(bios_install_direct(&f->ctx), 0);
+	assert_int_equal(f->ram[LAYOUT_BIOS], 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -198,6 +251,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_bios_floppy_and_errors, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_linux16, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_linux16_errors, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_bios_under_direct_entry, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

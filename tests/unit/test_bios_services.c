@@ -516,6 +516,37 @@ static void test_video_text(void **st)
 	assert_int_equal(s->gpr[CPU_RAX] & 0xFFFF, 0x5003);
 }
 
+/* iPXE colours a character with AH=09h (CX=1, cursor unmoved), then prints
+ * it with AH=0Eh at the same cell: one character on the console (issue 13
+ * item 2: its banner came out "iiPPXXEE"); an AH=09h not followed so stays. */
+static void test_video_colour_then_teletype(void **st)
+{
+	struct fx *f = *st;
+	int p[2];
+	assert_int_equal(pipe(p), 0);
+	f->b.con_out = p[1];
+	for (const char *c = "iPXE"; *c; c++) {
+		struct cpu_state *s = regs(f, (uint16_t)(0x0900 | (uint8_t)*c));
+		s->gpr[CPU_RBX] = 0x000F; /* page 0, bright white */
+		s->gpr[CPU_RCX] = 1;
+		bios_call(&f->b, 0x10, s);
+		bios_call(&f->b, 0x10, regs(f, (uint16_t)(0x0E00 | (uint8_t)*c)));
+	}
+	/* syslinux's way: AH=09h, then the cursor moved with AH=02h */
+	struct cpu_state *s = regs(f, 0x0921);
+	s->gpr[CPU_RCX] = 1;
+	bios_call(&f->b, 0x10, s);
+	bios_call(&f->b, 0x12, regs(f, 0)); /* any other call flushes */
+	close(p[1]);
+	char out[32] = "";
+	ssize_t n = read(p[0], out, sizeof(out) - 1);
+	close(p[0]);
+	f->b.con_out = -1;
+	assert_true(n >= 0);
+	out[n < 0 ? 0 : n] = 0;
+	assert_string_equal(out, "iPXE!");
+}
+
 static void test_install(void **st)
 {
 	struct fx *f = *st;
@@ -692,6 +723,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_block_move, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_keyboard, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_video_text, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_video_colour_then_teletype, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_install, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_random_calls, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_host_errors, setup, teardown),

@@ -18,6 +18,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "bios/bios.h"
 #include "boot/boot.h"
 #include "boot/bzimage.h"
 #include "bz_fake.h"
@@ -104,8 +105,22 @@ static void test_parse_errors(void **state)
 	bz_w16(img, 0x1FE, 0x1234);
 	parse_fails(img, n, "boot_flag");
 	img = fresh(&n);
+	bz_w16(img, 0x206, 0x0105);
+	parse_fails(img, n, "older than 2.00");
+	/* 2.05 parses (linux16 boots it), with the fields 2.06 added zeroed
+	 * and, before 2.03, boot.rst's initrd limit */
+	img = fresh(&n);
 	bz_w16(img, 0x206, 0x0205);
-	parse_fails(img, n, "too old");
+	{
+		struct bzimage b;
+		assert_int_equal(bzimage_parse(&b, "old.bzImage", img, n), 0);
+		assert_int_equal(b.hdr.cmdline_size, 0);
+		bz_w16(img, 0x206, 0x0202);
+		assert_int_equal(bzimage_parse(&b, "old.bzImage", img, n), 0);
+		assert_int_equal(b.hdr.initrd_addr_max, 0x37FFFFFF);
+		assert_int_equal(b.hdr.kernel_alignment, 0);
+	}
+	free(img);
 	img = fresh(&n);
 	img[0x201] = 0x36; /* header ends at 0x238, version 2.15 defines more */
 	parse_fails(img, n, "truncated setup header");
@@ -529,14 +544,33 @@ static void test_bzimage_fallback(void **state)
 	rig_free(&r);
 	free(img);
 
-	/* a 32-bit kernel: the 32-bit protocol */
+	/* a 32-bit kernel (a payload, no XLF_KERNEL_64): the 32-bit protocol */
+	struct bz_fake_opts o32 = bz_fake_defaults();
+	o32.xloadflags = 0;
+	o32.payload = junk;
+	o32.payload_len = sizeof(junk);
+	o32.payload_offset = 0x80;
+	o32.pm_size = 0x80 + sizeof(junk) + 0x40;
+	img = bz_fake_build(&o32, &n);
+	rig_init(&r, img, n, RAM);
+	assert_int_equal(rig_load(&r, NULL), 0);
+	assert_string_equal(r.ctx.format, "linux32");
+	assert_int_equal(r.cpu.rip, 0x1000000);
+	rig_free(&r);
+	free(img);
+
+	/* no XLF_KERNEL_64 and no payload: not Linux (iPXE's .lkrn): its
+	 * 16-bit setup through the pseudo-BIOS, no Linux command line added */
 	o = bz_fake_defaults();
 	o.xloadflags = 0;
 	img = bz_fake_build(&o, &n);
 	rig_init(&r, img, n, RAM);
 	assert_int_equal(rig_load(&r, NULL), 0);
-	assert_string_equal(r.ctx.format, "linux32");
-	assert_int_equal(r.cpu.rip, 0x1000000);
+	assert_string_equal(r.ctx.format, "linux16");
+	assert_true(r.ctx.not_linux);
+	assert_true(r.ctx.needs_bios);
+	assert_int_equal(r.cpu.cs.selector, 0xF000);
+	bios_set_active(NULL);
 	rig_free(&r);
 	free(img);
 }

@@ -15,6 +15,8 @@
 #include <cmocka.h>
 
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "boot/boot.h"
 #include "crafted.h"
@@ -118,6 +120,71 @@ static void test_osv_cmdline_escaped(void **state)
 	free(k.p);
 }
 
+/* A GRUB 2 disk as grub-mkimage and grub-bios-setup make it: a boot sector
+ * (55 AA), and in core.img behind it a Multiboot 1 header with the a.out
+ * kludge (GRUB's own kernel).  64 KiB, as the head of an image. */
+static uint8_t *grub_like_disk(size_t *len)
+{
+	*len = 64 << 10;
+	uint8_t *d = calloc(1, *len);
+	assert_non_null(d);
+	d[510] = 0x55;
+	d[511] = 0xAA;
+	/* Multiboot 1 header at 0xb5c (where GRUB 2.06 puts it): magic,
+	 * flags AOUT_KLUDGE, checksum, then header/load/end/bss/entry */
+	uint32_t h[8] = { 0x1BADB002, 0x00010000, 0, 0x100b5c, 0x100000, 0, 0, 0x100100 };
+	h[2] = (uint32_t)-(h[0] + h[1]);
+	memcpy(d + 0xb5c, h, sizeof(h));
+	return d;
+}
+
+/* Issue 13 item 1: the flag that names a file decides what it is. */
+static void test_detect_disk_role_ignores_kernel_headers(void **state)
+{
+	(void)state;
+	size_t len;
+	uint8_t *d = grub_like_disk(&len);
+	struct boot_file f = { .path = "grub.img", .data = d, .size = len };
+	char why[2048];
+	const struct boot_format *k = boot_detect_as(&f, BOOT_ROLE_KERNEL, why, sizeof(why));
+	assert_non_null(k);
+	assert_string_equal(k->name, "multiboot"); /* as KERNEL: QEMU's -kernel rule */
+	const struct boot_format *disk = boot_detect_as(&f, BOOT_ROLE_DISK, why, sizeof(why));
+	assert_non_null(disk);
+	assert_string_equal(disk->name, "bios");
+	/* the disk role never even asked the kernel formats */
+	assert_null(strstr(why, "multiboot"));
+	assert_non_null(strstr(why, "osv"));
+	free(d);
+}
+
+static void test_detect_disk_role_rejects_a_kernel(void **state)
+{
+	(void)state;
+	/* an ELF's first bytes and no boot signature: not a disk, whatever
+	 * it is as KERNEL */
+	static uint8_t k[0x1000] = { 0x7f, 'E', 'L', 'F', 2, 1, 1 };
+	struct boot_file f = { .path = "k.elf", .data = k, .size = sizeof(k) };
+	char why[2048];
+	assert_null(boot_detect_as(&f, BOOT_ROLE_DISK, why, sizeof(why)));
+	assert_non_null(strstr(why, "no boot signature"));
+}
+
+static void test_inspect_shows_the_conflict(void **state)
+{
+	(void)state;
+	size_t len;
+	uint8_t *d = grub_like_disk(&len);
+	int rc;
+	char *out = inspect_buf(d, len, &rc);
+	assert_int_equal(rc, 0);
+	assert_non_null(strstr(out, "conflict: 2 formats match (multiboot, bios)"));
+	assert_non_null(strstr(out, "as KERNEL: multiboot"));
+	assert_non_null(strstr(out, "with --disk/--floppy: bios"));
+	free(out);
+	free(d);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -125,6 +192,9 @@ int main(void)
 		cmocka_unit_test(test_inspect_crafted_notes),
 		cmocka_unit_test(test_inspect_crafted_symtab),
 		cmocka_unit_test(test_osv_cmdline_escaped),
+		cmocka_unit_test(test_detect_disk_role_ignores_kernel_headers),
+		cmocka_unit_test(test_detect_disk_role_rejects_a_kernel),
+		cmocka_unit_test(test_inspect_shows_the_conflict),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
