@@ -82,9 +82,10 @@ struct machine_config {
 	bool sandbox;
 	bool virtio_rng;       /* --virtio-rng: a virtio-rng device (host getrandom) */
 	bool virtio_console;   /* --virtio-console: a virtio-console device (hvc0) on console_out */
-	/* --virtio-sync: serve virtio requests in the vCPU thread that
-	 * notified, without I/O threads (virtio_mmio_start_iothread) */
-	bool virtio_sync;
+	/* --virtio-iothread: serve virtio-blk and virtio-9p requests in an I/O
+	 * thread per device (virtio_mmio_start_iothread) instead of the vCPU
+	 * thread that notified */
+	bool virtio_iothread;
 	/* Host directories served to the guest over virtio-9p (9P2000.L), each
 	 * a device the guest mounts by its tag:
 	 * `mount -t 9p -o trans=virtio,version=9p2000.L TAG DIR`. */

@@ -121,7 +121,7 @@ enum opt_id {
 	O_NO_SANDBOX, O_NO_DEFAULT_CMDLINE, O_NO_BIOS, O_VIRTIO_RNG, O_VIRTIO_CONSOLE, O_NET,
 	/* exec only */
 	O_PACK, O_ENV, O_CWD, O_USER, O_ROOT, O_KERNEL_FROM_BUILD, O_CONSOLE, O_NO_PACK_CMD,
-	O_RW, O_MODULES, O_NO_HOST_ROOT, O_SHARE, O_VIRTIO_SYNC,
+	O_RW, O_MODULES, O_NO_HOST_ROOT, O_SHARE, O_VIRTIO_IOTHREAD,
 };
 
 struct opt {
@@ -160,7 +160,7 @@ static const struct opt opts[] = {
 	{ { "--virtio-rng" }, O_VIRTIO_RNG, false, false },
 	{ { "--virtio-console" }, O_VIRTIO_CONSOLE, false, false },
 	{ { "--share" }, O_SHARE, true, false },
-	{ { "--virtio-sync" }, O_VIRTIO_SYNC, false, false },
+	{ { "--virtio-iothread" }, O_VIRTIO_IOTHREAD, false, false },
 	{ { "--net" }, O_NET, true, false },
 	{ { "--pack" }, O_PACK, true, true },
 	{ { "--env" }, O_ENV, true, true },
@@ -302,7 +302,7 @@ static int apply(struct args *a, const struct opt *o, const char *val)
 	case O_VIRTIO_RNG: cfg->virtio_rng = true; break;
 	case O_VIRTIO_CONSOLE: cfg->virtio_console = true; break;
 	case O_SHARE: return parse_share(cfg, (char *)val);
-	case O_VIRTIO_SYNC: cfg->virtio_sync = true; break;
+	case O_VIRTIO_IOTHREAD: cfg->virtio_iothread = true; break;
 	case O_NET:
 		if (cfg->nnets == NET_MAX_DEVICES)
 			return nb_err("%s %s: at most %d network devices", flag, val, NET_MAX_DEVICES);

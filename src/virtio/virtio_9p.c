@@ -12,9 +12,8 @@
  * large reads and writes Linux puts the 11- or 23-byte header in one buffer
  * and the data in the caller's pages ("zero copy"), so a reply is written
  * across the writable buffers in order, never assumed to fit the first.
- * A request is served in the share's I/O thread (virtio_mmio_start_iothread:
- * the vCPU that notified goes on; in the vCPU thread where KVM has no
- * ioeventfd), under the transport's lock: one at a time per share, which
+ * A request is served in the vCPU thread that notified (or, with
+ * --virtio-iothread, in the share's I/O thread), under the transport's lock: one at a time per share, which
  * is what 9P's tags allow (Tflush has nothing to cancel). */
 #include <errno.h>
 #include <stdlib.h>
@@ -203,7 +202,8 @@ static int p9_init(struct bus *bus, struct dev_host *host, const struct machine_
 		if (!v)
 			return -1;
 		set->dev[set->n++] = v;
-		if (virtio_mmio_register(&v->t, bus) < 0 || (!cfg->virtio_sync && virtio_mmio_start_iothread(&v->t) < 0))
+		if (virtio_mmio_register(&v->t, bus) < 0 ||
+		    (cfg->virtio_iothread && virtio_mmio_start_iothread(&v->t) < 0))
 			return -1;
 		if (host->log) {
 			char what[512];

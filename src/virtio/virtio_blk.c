@@ -338,7 +338,8 @@ static int blk_init(struct bus *bus, struct dev_host *host, const struct machine
 		if (!b)
 			return nb_err_internal("out of memory for virtio-blk");
 		s->dev[s->n++] = b;
-		if (virtio_mmio_register(&b->t, bus) < 0 || (!cfg->virtio_sync && virtio_mmio_start_iothread(&b->t) < 0))
+		if (virtio_mmio_register(&b->t, bus) < 0 ||
+		    (cfg->virtio_iothread && virtio_mmio_start_iothread(&b->t) < 0))
 			return -1;
 		if (host->log) {
 			char what[400];

@@ -209,8 +209,8 @@ static void test_share(void **state)
 	char *st[64];
 	struct args a;
 	assert_int_equal(parse(&a, st, "run", "k", "--share", "/srv/data,rw", "--share",
-			       "/,tag=hostroot", "--share", "/tmp/x/", "--virtio-sync", NULL), 0);
-	assert_true(a.cfg.virtio_sync);
+			       "/,tag=hostroot", "--share", "/tmp/x/", "--virtio-iothread", NULL), 0);
+	assert_true(a.cfg.virtio_iothread);
 	assert_int_equal(a.cfg.nshares, 3);
 	assert_string_equal(a.cfg.shares[0].path, "/srv/data");
 	assert_string_equal(a.cfg.shares[0].tag, "data");
