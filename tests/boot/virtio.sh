@@ -10,7 +10,7 @@
 # virtio modules of the same kernel package (scripts/virtio_modules.sh).
 . "$(dirname "$0")/lib.sh"
 ALL="virtio-blk-rw virtio-blk-rw-hostread virtio-blk-snapshot virtio-blk-ro virtio-console
-     virtio-rng virtio-vdb"
+     virtio-rng virtio-vdb virtio-blk-iothread"
 need_kvm $ALL || exit 0
 need_corpus $ALL || exit 0
 runs_here $ALL || exit 0
@@ -131,3 +131,14 @@ after=$(sha256sum < "$WORK/ro.img")
 check virtio-blk-ro eval '[ "$RC" = 0 ] && has "VT: vda ro=1" && has "VT: mounted ro" &&
 	has "VT: read: hello from the host" && has "VT: raw write failed as it should" &&
 	[ "$before" = "$after" ]'
+
+# --virtio-iothread: the same read-write round trip with requests served in
+# the disk's I/O thread, kicked through KVM_IOEVENTFD (2 vCPUs)
+mkimg "$WORK/io.img"
+boot rw --disk "$WORK/io.img,rw" --virtio-iothread --cpus 2
+HOSTREAD=$(debugfs -R 'cat /f' "$WORK/io.img" 2>/dev/null)
+KICKS=$(printf '%s\n' "$OUT" | sed -n 's/.*virtio-blk vda: .* interrupts, \([0-9]*\) kicks through the I\/O thread.*/\1/p')
+OUT="$OUT
+host read: $HOSTREAD; kicks: $KICKS"
+check virtio-blk-iothread eval '[ "$RC" = 0 ] && has "VT: wrote /f and synced" &&
+	[ "$HOSTREAD" = "written-by-guest-42" ] && [ "${KICKS:-0}" -gt 0 ]'
