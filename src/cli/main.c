@@ -92,7 +92,7 @@ static const char usage_text[] =
 	"                             overlay for the guest's writes): the initramfs only\n"
 	"  --modules DIR              the kernel's modules (default /lib/modules/RELEASE):\n"
 	"                             9p and overlay ones are packed, DIR is /lib/modules\n"
-	"                             inside so modprobe works"
+	"                             inside so modprobe works\n"
 	"  --user                     run CMD as the calling uid/gid (the default)\n"
 	"  --root                     run CMD as root\n"
 	"  --kernel-from-build DIR    boot DIR/arch/x86/boot/bzImage (a kernel build tree)\n"

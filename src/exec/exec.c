@@ -127,7 +127,12 @@ static bool user_sets(const struct exec_config *cfg, const char *kv)
 int exec_shares(const struct exec_config *cfg, struct nb_share *shares, unsigned max,
 		unsigned *n)
 {
-	/* after the user's own --share devices, if any */
+	/* after the user's own --share devices, if any, whose tags must not be
+	 * the ones the guest's init mounts */
+	for (unsigned i = 0; i < *n; i++)
+		if (strncmp(shares[i].tag, "nobios-", 7) == 0)
+			return nb_err("--share %s: tag '%s' is nobios exec's own (nobios-*)",
+				      shares[i].path, shares[i].tag);
 	if (!cfg->no_host_root) {
 		if (*n >= max)
 			return nb_err("exec: at most %u shares in all", max);

@@ -242,7 +242,11 @@ static int add_module(struct walk *w, const char *name, unsigned depth)
 			return nb_err("%s: %s needs %s, which is not in modules.order", w->dir, name, d);
 		}
 	}
-	/* after its dependencies: the load order */
+	/* after its dependencies: the load order (they may have filled the set) */
+	if (k->n >= KMOD_MAX) {
+		free(ko);
+		return nb_err("%s: more than %d modules needed for %s", w->dir, KMOD_MAX, name);
+	}
 	struct kmod *m = &k->mod[k->n++];
 	snprintf(m->name, sizeof(m->name), "%s", name);
 	snprintf(m->path, sizeof(m->path), "%s", path);

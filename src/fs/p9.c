@@ -5,9 +5,11 @@
  * message served here.
  *
  * Fids hold an O_PATH descriptor of their file (walked with O_NOFOLLOW,
- * one component at a time, so a walk never leaves the export and never
- * goes through a symlink), its depth below the export (".." at depth 0 is
- * the root itself), and after lopen a readable descriptor. */
+ * one component at a time, so a walk never goes through a symlink) and
+ * after lopen an open descriptor.  ".." from the export's root is the root
+ * itself: the root is recognised by its device and inode, not by a depth
+ * counted along the walk, which a rename in a writable export would make
+ * wrong (a directory moved up would let ".." climb out of the export). */
 #include "fs/p9.h"
 
 #include <dirent.h>
@@ -27,6 +29,7 @@
 #include "util/err.h"
 
 #define P9_MAX_FIDS 4096
+#define P9_PROC_SUPER_MAGIC 0x9fa0 /* procfs (linux/magic.h PROC_SUPER_MAGIC) */
 /* Rread/Rreaddir: size[4] type[1] tag[2] count[4] before the data. */
 #define P9_IOHDR 11
 
@@ -34,12 +37,13 @@ struct p9_fid {
 	uint32_t id;
 	int fd;      /* O_PATH, -1 when the slot is free */
 	int open_fd; /* after lopen, else -1 */
-	unsigned depth;
 	bool used;
 };
 
 struct p9_server {
 	int root; /* O_PATH of the export */
+	dev_t root_dev; /* its identity, for ".." (do_walk) */
+	ino_t root_ino;
 	bool writable;
 	uint32_t msize;
 	struct p9_fid fids[P9_MAX_FIDS];
@@ -162,6 +166,15 @@ struct p9_server *p9_server_new(const char *root, unsigned flags)
 		free(s);
 		return NULL;
 	}
+	struct stat st;
+	if (fstat(s->root, &st) < 0) {
+		nb_err_errno("%s: cannot export", root);
+		close(s->root);
+		free(s);
+		return NULL;
+	}
+	s->root_dev = st.st_dev;
+	s->root_ino = st.st_ino;
 	s->msize = P9_MSIZE_MAX;
 	s->writable = flags & P9_EXPORT_WRITABLE;
 	for (unsigned i = 0; i < P9_MAX_FIDS; i++)
@@ -193,6 +206,11 @@ static int reopen(int opath, int flags)
 	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", opath);
 	return open(proc, flags | O_CLOEXEC | O_NOCTTY);
 }
+
+/* The permission bits a guest may set on the host: never set-user-ID or
+ * set-group-ID (nobios may run as root, e.g. to create a TAP: a guest must
+ * not leave a setuid program in a share). */
+#define P9_MODE_BITS (0777u | S_ISVTX)
 
 /* A name a request may create or remove in a directory: one component. */
 static bool good_name(const char *n)
@@ -274,14 +292,16 @@ static int do_walk(struct p9_server *s, struct rd *r, struct wr *w)
 	int cur = fcntl(f->fd, F_DUPFD_CLOEXEC, 0);
 	if (cur < 0)
 		return errno;
-	unsigned depth = f->depth, done = 0;
+	unsigned done = 0;
 	size_t nwqid_at = w->off;
 	put(w, 0, 2);
 	int err = 0;
 	for (; done < n; done++) {
 		int next;
-		if (strcmp(names[done], "..") == 0 && depth == 0) {
-			next = fcntl(s->root, F_DUPFD_CLOEXEC, 0);
+		struct stat here;
+		if (strcmp(names[done], "..") == 0 && fstat_fd(cur, &here) == 0 &&
+		    here.st_dev == s->root_dev && here.st_ino == s->root_ino) {
+			next = fcntl(s->root, F_DUPFD_CLOEXEC, 0); /* the top stays the top */
 		} else {
 			next = openat(cur, names[done], O_PATH | O_NOFOLLOW | O_CLOEXEC);
 		}
@@ -297,10 +317,6 @@ static int do_walk(struct p9_server *s, struct rd *r, struct wr *w)
 		}
 		close(cur);
 		cur = next;
-		if (strcmp(names[done], "..") == 0)
-			depth = depth ? depth - 1 : 0;
-		else
-			depth++;
 		put_qid(w, &st);
 	}
 	/* The first element failing is an error; a later one is a short walk
@@ -318,7 +334,6 @@ static int do_walk(struct p9_server *s, struct rd *r, struct wr *w)
 	if (newfid == fid) {
 		close(f->fd);
 		f->fd = cur;
-		f->depth = depth;
 		return 0;
 	}
 	struct p9_fid *nf = fid_new(s, newfid);
@@ -328,7 +343,6 @@ static int do_walk(struct p9_server *s, struct rd *r, struct wr *w)
 		return ENFILE;
 	}
 	nf->fd = cur;
-	nf->depth = depth;
 	return 0;
 }
 
@@ -396,6 +410,11 @@ static int do_lopen(struct p9_server *s, struct rd *r, struct wr *w)
 		return EOPNOTSUPP; /* devices, fifos, sockets of the host: not exported */
 	if (S_ISDIR(st.st_mode) && (flags & O_ACCMODE) != O_RDONLY)
 		return EISDIR;
+	/* The host's /proc (an export of /) would give the guest nobios's own
+	 * memory (/proc/PID/mem) and environment: not opened. */
+	struct statfs sf;
+	if (fstatfs(f->fd, &sf) == 0 && sf.f_type == P9_PROC_SUPER_MAGIC)
+		return EACCES;
 	f->open_fd = reopen(f->fd, (int)(flags & keep) | (S_ISDIR(st.st_mode) ? O_DIRECTORY : 0));
 	if (f->open_fd < 0)
 		return errno;
@@ -602,7 +621,7 @@ static int do_lcreate(struct p9_server *s, struct rd *r, struct wr *w)
 	int fd = openat(f->fd, name,
 			(int)(flags & (O_ACCMODE | O_EXCL | O_TRUNC | O_APPEND | O_SYNC | O_DSYNC)) |
 				O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY,
-			mode & 07777);
+			mode & P9_MODE_BITS);
 	if (fd < 0)
 		return errno;
 	int opath = openat(f->fd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
@@ -618,7 +637,6 @@ static int do_lcreate(struct p9_server *s, struct rd *r, struct wr *w)
 	close(f->fd);
 	f->fd = opath;
 	f->open_fd = fd;
-	f->depth++;
 	put_qid(w, &st);
 	put(w, s->msize - P9_IOHDR, 4);
 	return 0;
@@ -656,7 +674,7 @@ static int do_mkdir(struct p9_server *s, struct rd *r, struct wr *w)
 		return EPROTO;
 	if (e)
 		return e;
-	if (mkdirat(d->fd, name, mode & 07777) < 0)
+	if (mkdirat(d->fd, name, mode & P9_MODE_BITS) < 0)
 		return errno;
 	return put_qid_at(w, d->fd, name);
 }
@@ -754,8 +772,14 @@ static int do_setattr(struct p9_server *s, struct rd *r, struct wr *w)
 		return -e;
 	char proc[64];
 	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", f->fd);
-	if ((valid & P9_ATTR_MODE) && !S_ISLNK(st.st_mode) && chmod(proc, mode & 07777) < 0)
+	if ((valid & P9_ATTR_MODE) && !S_ISLNK(st.st_mode) && chmod(proc, mode & P9_MODE_BITS) < 0)
 		return errno;
+	/* Owners: only what the file has or nobios's own ids (giving host
+	 * files away, even as root, is not the guest's to do). */
+	if ((valid & P9_ATTR_UID) && uid != st.st_uid && uid != geteuid())
+		return EPERM;
+	if ((valid & P9_ATTR_GID) && gid != st.st_gid && gid != getegid())
+		return EPERM;
 	if (valid & (P9_ATTR_UID | P9_ATTR_GID)) {
 		uid_t u = valid & P9_ATTR_UID ? (uid_t)uid : (uid_t)-1;
 		gid_t g = valid & P9_ATTR_GID ? (gid_t)gid : (gid_t)-1;

@@ -325,6 +325,11 @@ static int setup_devices(struct machine *m)
 	for (unsigned i = 0; i < n; i++) {
 		void *state = NULL;
 		if (devs[i]->init(&m->bus, &m->dev_host, &m->cfg, &state) < 0) {
+			/* What a failed init made (threads of the devices before
+			 * the one that failed, their descriptors) goes now, before
+			 * machine_destroy frees the memory those threads use. */
+			if (state && devs[i]->fini)
+				devs[i]->fini(state);
 			nb_err_prefix("device %s", devs[i]->name);
 			return -1;
 		}

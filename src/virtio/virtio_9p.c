@@ -16,6 +16,7 @@
  * --virtio-iothread, in the share's I/O thread), under the transport's lock: one at a time per share, which
  * is what 9P's tags allow (Tflush has nothing to cancel). */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -31,12 +32,14 @@
 /* What a file server calls, after the sandbox is in force: reading the
  * exported tree (opening below a directory descriptor, /proc/self/fd
  * reopens) and, for a writable share, changing it. */
+#define OPEN_WRITE_BITS (O_WRONLY | O_RDWR | O_CREAT | O_TRUNC | O_APPEND | 0x400000 /* O_TMPFILE */)
 SANDBOX_NEEDS(virtio_9p_needs, "virtio-9p: file server, reading (src/virtio/virtio_9p.c)",
-	      SANDBOX_F_P9, SB_ALLOW(openat), SB_ALLOW(newfstatat), SB_ALLOW(fstat),
+	      SANDBOX_F_P9, SB_ARG_NONE(openat, 2, OPEN_WRITE_BITS), SB_ALLOW(newfstatat),
+	      SB_ALLOW(fstat),
 	      SB_ALLOW(fstatfs), SB_ALLOW(readlinkat), SB_ALLOW(getdents64), SB_ALLOW(lseek),
 	      SB_ALLOW(pread64), SB_ALLOW(close), SB_ALLOW(fcntl));
 SANDBOX_NEEDS(virtio_9p_rw_needs, "virtio-9p: file server, writing (src/virtio/virtio_9p.c)",
-	      SANDBOX_F_P9_RW, SB_ALLOW(pwrite64), SB_ALLOW(mkdirat), SB_ALLOW(unlinkat),
+	      SANDBOX_F_P9_RW, SB_ALLOW(openat), SB_ALLOW(pwrite64), SB_ALLOW(mkdirat), SB_ALLOW(unlinkat),
 	      SB_ALLOW(renameat), SB_ALLOW(renameat2), SB_ALLOW(symlinkat), SB_ALLOW(linkat),
 	      SB_ALLOW(chmod), SB_ALLOW(fchmodat), SB_ALLOW(fchownat), SB_ALLOW(truncate),
 	      SB_ALLOW(utimensat), SB_ALLOW(fsync), SB_ALLOW(fdatasync));

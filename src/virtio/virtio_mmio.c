@@ -373,6 +373,10 @@ int virtio_mmio_start_iothread(struct virtio_mmio *t)
 			return nb_err_errno("%s: eventfd", t->label);
 		if (t->host->ioeventfd(t->host->vm, t->base + VIRTIO_MMIO_QUEUE_NOTIFY, q,
 				       t->kick_fd[q]) < 0) {
+			/* Queues before this one are registered already and
+			 * would swallow their notifications: an error then. */
+			if (q > 0)
+				return -1;
 			/* e.g. a KVM without MMIO ioeventfds: stay synchronous */
 			if (t->host->log)
 				fprintf(t->host->log, "nobios: %s: %s; notifications are served "

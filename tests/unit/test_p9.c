@@ -742,6 +742,80 @@ static void test_rw_setattr(void **state)
 	assert_int_equal(resp[7], 0);
 }
 
+/* A directory moved up by a rename must not let ".." climb out of the
+ * export (the root is known by identity, not by a depth): walk to sub/deep,
+ * rename it to the top, then ".." ".." from it stays at the top. */
+static void test_rw_rename_then_dotdot(void **state)
+{
+	(void)state;
+	char p[160];
+	snprintf(p, sizeof(p), "%s/sub/deep", dir);
+	assert_int_equal(mkdir(p, 0755), 0);
+	assert_int_equal(walk(1, 2, (const char *[]){ "sub", "deep", NULL }), P9_RWALK);
+	assert_int_equal(walk(1, 3, (const char *[]){ "sub", NULL }), P9_RWALK);
+	struct msg m;
+	m_begin(&m, P9_TRENAMEAT, 21);
+	m_put(&m, 3, 4);
+	m_str(&m, "deep");
+	m_put(&m, 1, 4);
+	m_str(&m, "deep");
+	assert_int_equal(m_send(&m), P9_RRENAMEAT);
+	/* fid 2 is now <export>/deep: ".." is the export, ".." again the export */
+	assert_int_equal(walk(2, 4, (const char *[]){ "..", "..", "..", NULL }), P9_RWALK);
+	assert_int_equal(r_get(7, 2), 3);
+	/* where fid 4 is: the export's root (hello.txt is there) */
+	assert_int_equal(walk(4, 5, (const char *[]){ "hello.txt", NULL }), P9_RWALK);
+	/* creating through it lands in the export, nowhere else */
+	assert_int_equal(lcreate(4, "made-here", O_RDWR, 0644), P9_RLCREATE);
+	snprintf(p, sizeof(p), "%s/made-here", dir);
+	struct stat st;
+	assert_int_equal(stat(p, &st), 0);
+}
+
+/* No set-user-ID or set-group-ID bits on the host; owners only to what the
+ * file has or nobios's own ids; the host's /proc is not opened. */
+static void test_rw_no_privilege(void **state)
+{
+	(void)state;
+	char p[160];
+	struct stat st;
+	assert_int_equal(walk(1, 2, (const char *[]){ NULL }), P9_RWALK);
+	assert_int_equal(lcreate(2, "suid", O_RDWR, 04755), P9_RLCREATE);
+	snprintf(p, sizeof(p), "%s/suid", dir);
+	assert_int_equal(stat(p, &st), 0);
+	assert_int_equal(st.st_mode & (S_ISUID | S_ISGID), 0);
+	assert_int_equal(dir_name_op(P9_TMKDIR, 1, "sgid", 02775, true), P9_RMKDIR);
+	snprintf(p, sizeof(p), "%s/sgid", dir);
+	assert_int_equal(stat(p, &st), 0);
+	assert_int_equal(st.st_mode & S_ISGID, 0);
+	assert_int_equal(walk(1, 3, (const char *[]){ "hello.txt", NULL }), P9_RWALK);
+	setattr(3, P9_ATTR_MODE, 06777, 0, 0, 0);
+	assert_int_equal(resp[4], P9_RSETATTR);
+	snprintf(p, sizeof(p), "%s/hello.txt", dir);
+	assert_int_equal(stat(p, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0777);
+	/* chown to someone else: EPERM, whoever nobios is */
+	struct msg m;
+	m_begin(&m, P9_TSETATTR, 22);
+	m_put(&m, 3, 4);
+	m_put(&m, P9_ATTR_UID, 4);
+	m_put(&m, 0, 4);
+	m_put(&m, geteuid() + 12345, 4);
+	m_put(&m, 0, 4);
+	for (int i = 0; i < 5; i++)
+		m_put(&m, 0, 8);
+	expect_error(&m, EPERM);
+	p9_server_free(srv);
+	/* /proc of the host through an export of / */
+	srv = p9_server_new("/", 0);
+	assert_non_null(srv);
+	version(8192);
+	attach(1);
+	assert_int_equal(walk(1, 6, (const char *[]){ "proc", "version", NULL }), P9_RWALK);
+	assert_int_equal(lopen(6, O_RDONLY), P9_RLERROR);
+	assert_int_equal(r_get(7, 4), EACCES);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -756,6 +830,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_rw_create_write, setup_rw, teardown),
 		cmocka_unit_test_setup_teardown(test_rw_namespace, setup_rw, teardown),
 		cmocka_unit_test_setup_teardown(test_rw_setattr, setup_rw, teardown),
+		cmocka_unit_test_setup_teardown(test_rw_rename_then_dotdot, setup_rw, teardown),
+		cmocka_unit_test_setup_teardown(test_rw_no_privilege, setup_rw, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
