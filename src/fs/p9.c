@@ -198,13 +198,24 @@ static int fstat_fd(int fd, struct stat *st)
 	return fstatat(fd, "", st, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) < 0 ? -errno : 0;
 }
 
-/* Reopen an O_PATH descriptor through /proc: the path names this very
- * inode, not a path that could have changed since the walk. */
+/* The /proc path of a descriptor: it names this very inode, not a path
+ * that could have changed since the walk (reopen, link, chmod, truncate,
+ * utimensat act on a fid through it). */
+struct fd_path {
+	char s[40];
+};
+
+static struct fd_path fd_path(int fd)
+{
+	struct fd_path p;
+	snprintf(p.s, sizeof(p.s), "/proc/self/fd/%d", fd);
+	return p;
+}
+
+/* Reopen an O_PATH descriptor for I/O. */
 static int reopen(int opath, int flags)
 {
-	char proc[64];
-	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", opath);
-	return open(proc, flags | O_CLOEXEC | O_NOCTTY);
+	return open(fd_path(opath).s, flags | O_CLOEXEC | O_NOCTTY);
 }
 
 /* The permission bits a guest may set on the host: never set-user-ID or
@@ -711,9 +722,7 @@ static int do_link(struct p9_server *s, struct rd *r, struct wr *w)
 		return EINVAL;
 	/* linkat(AT_EMPTY_PATH) needs CAP_DAC_READ_SEARCH; the /proc path of
 	 * the fid's descriptor names the same inode without it. */
-	char proc[64];
-	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", f->fd);
-	if (linkat(AT_FDCWD, proc, d->fd, name, AT_SYMLINK_FOLLOW) < 0)
+	if (linkat(AT_FDCWD, fd_path(f->fd).s, d->fd, name, AT_SYMLINK_FOLLOW) < 0)
 		return errno;
 	return 0;
 }
@@ -770,8 +779,8 @@ static int do_setattr(struct p9_server *s, struct rd *r, struct wr *w)
 	int e = fstat_fd(f->fd, &st);
 	if (e)
 		return -e;
-	char proc[64];
-	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", f->fd);
+	const struct fd_path fp = fd_path(f->fd);
+	const char *proc = fp.s;
 	if ((valid & P9_ATTR_MODE) && !S_ISLNK(st.st_mode) && chmod(proc, mode & P9_MODE_BITS) < 0)
 		return errno;
 	/* Owners: only what the file has or nobios's own ids (giving host
