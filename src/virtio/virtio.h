@@ -40,6 +40,7 @@ struct bus;
 #define VIRTQ_DESC_F_WRITE     2
 #define VIRTQ_DESC_F_INDIRECT  4
 #define VIRTQ_AVAIL_F_NO_INTERRUPT 1
+#define VIRTQ_USED_F_NO_NOTIFY 1
 #define VIRTQ_DESC_SIZE        16 /* struct virtq_desc: le64 addr, le32 len, le16 flags, next */
 #define VIRTQ_USED_ELEM_SIZE   8  /* struct virtq_used_elem: le32 id, le32 len */
 /* Alignment the rings must have (2.7, table "Alignment"). */
@@ -58,6 +59,12 @@ struct virtq {
 	uint64_t desc, avail, used; /* QueueDesc, QueueDriver, QueueDevice */
 	uint16_t last_avail; /* next avail ring entry to take */
 	uint16_t used_idx;   /* next used ring entry to fill */
+	/* VIRTIO_F_EVENT_IDX negotiated (2.7.7, 2.7.10): the driver's used_event
+	 * and our avail_event replace the flags for notification suppression. */
+	bool event_idx;
+	/* used_idx when we last decided whether to interrupt: the entries
+	 * since are the ones whose crossing of used_event counts (2.7.7.2). */
+	uint16_t signalled_used;
 };
 
 /* One descriptor's buffer, checked to lie entirely in guest RAM. */
@@ -94,15 +101,31 @@ const char *virtq_check(const struct virtq *q, const struct guest_mem *m, unsign
 /* Take the next available chain.  1: c filled (c->err says whether it can
  * be served; c->head is valid either way), 0: nothing available, -1: the
  * ring itself is broken (an avail index more than num ahead, a head index
- * outside the queue): the device needs a reset. */
-int virtq_pop(struct virtq *q, const struct guest_mem *m, struct virtq_chain *c);
+ * outside the queue): the device needs a reset.  With VIRTIO_F_EVENT_IDX an
+ * empty ring also publishes avail_event (virtq_arm_notify). */
+int virtq_pop(struct virtq *q, struct guest_mem *m, struct virtq_chain *c);
 /* Return a chain to the driver with `len` bytes written.  0, or -1 when the
  * used ring is not writable (checked at QueueReady, so only on a bug). */
 int virtq_push(struct virtq *q, struct guest_mem *m, uint16_t head, uint32_t len);
-/* Does the driver want an interrupt for used buffers (no
- * VIRTQ_AVAIL_F_NO_INTERRUPT)?  Without VIRTIO_F_EVENT_IDX this is a hint
- * the device may follow (2.7.7.2). */
-bool virtq_wants_interrupt(const struct virtq *q, const struct guest_mem *m);
+/* After pushing: does the driver want a used buffer notification for what
+ * was pushed since the last call?  With VIRTIO_F_EVENT_IDX, when the used
+ * index passed the driver's used_event (2.7.7.2, vring_need_event); without
+ * it, unless the driver set VIRTQ_AVAIL_F_NO_INTERRUPT.  Call it after every
+ * batch of pushes: it remembers where this batch ended. */
+bool virtq_should_interrupt(struct virtq *q, const struct guest_mem *m);
+/* Is a driver notification for a new available buffer wanted from now on?
+ * With VIRTIO_F_EVENT_IDX, publishes avail_event = the next entry we would
+ * take (2.7.10), so the driver notifies when it adds that one, then looks
+ * again: true when buffers are already available (a driver that added them
+ * before seeing avail_event will not notify: the caller must serve them).
+ * Without the feature, only the second half: are buffers available? */
+bool virtq_arm_notify(struct virtq *q, struct guest_mem *m);
+/* The wrap-safe test of 2.7.7.2/2.7.10: has the index moved from old to
+ * new past event (event in [old, new), modulo 2^16)? */
+static inline bool virtq_need_event(uint16_t event, uint16_t new_idx, uint16_t old_idx)
+{
+	return (uint16_t)(new_idx - event - 1) < (uint16_t)(new_idx - old_idx);
+}
 
 /* Copy between a chain's readable bytes (as one stream, from `off`) and a
  * host buffer, and from a host buffer into its writable bytes.  Return the
@@ -160,7 +183,7 @@ struct virtio_dev_ops {
 	const char *name;      /* "virtio-blk" */
 	uint32_t device_id;    /* VIRTIO_ID_* */
 	unsigned nqueues;
-	uint64_t features;     /* offered, besides VERSION_1 and INDIRECT_DESC */
+	uint64_t features;     /* offered, besides VERSION_1, INDIRECT_DESC and EVENT_IDX */
 	uint32_t config_len;   /* bytes of device configuration space */
 	/* Read device configuration (the transport bounds off/size). */
 	void (*config_read)(void *dev, uint32_t off, uint8_t *data, unsigned size);
@@ -192,7 +215,7 @@ struct virtio_mmio {
 	uint32_t status;
 	uint32_t isr;            /* InterruptStatus */
 	uint32_t dev_features_sel, drv_features_sel, queue_sel;
-	uint64_t dev_features;   /* ops->features | VERSION_1 | INDIRECT_DESC */
+	uint64_t dev_features;   /* ops->features | VERSION_1 | INDIRECT_DESC | EVENT_IDX */
 	uint64_t drv_features;
 	bool line;               /* interrupt line level as last set */
 	struct virtq vq[VIRTIO_MMIO_MAX_QUEUES];

@@ -185,12 +185,13 @@ static uint32_t tx_serve(void *dev, struct virtio_mmio *t, struct virtq_chain *c
 
 /* ---- receive: in the receive thread, t.lock held */
 
-/* Has the guest posted a receive buffer we have not used? */
+/* Has the guest posted a receive buffer we have not used?  When it has
+ * not, the thread sleeps until the driver notifies the receive queue: with
+ * VIRTIO_F_EVENT_IDX, ask for that notification (avail_event) first. */
 static bool rx_posted(struct vnet *n)
 {
 	struct virtq *vq = virtio_mmio_queue(&n->t, VIRTIO_NET_RECEIVEQ);
-	uint16_t idx;
-	return vq && mem_read16(n->t.mem, vq->avail + 2, &idx) == 0 && idx != vq->last_avail;
+	return vq && virtq_arm_notify(vq, n->t.mem);
 }
 
 /* Take the next usable receive chain into n->rx_chain, returning unusable
@@ -287,7 +288,7 @@ static unsigned rx_locked(struct vnet *n)
 	/* Bounded, so that vCPUs waiting for the lock get it between batches. */
 	for (unsigned i = 0; i < vq->num && rx_one(n, vq, &pushed); i++)
 		got++;
-	if (pushed && virtq_wants_interrupt(vq, n->t.mem))
+	if (pushed && virtq_should_interrupt(vq, n->t.mem))
 		virtio_mmio_interrupt(&n->t);
 	return got;
 }

@@ -12,7 +12,15 @@
  * a whole number of descriptors inside guest RAM, and must not itself hold
  * an indirect descriptor.  A chain that breaks a rule fails that request
  * only; a ring that breaks one (an avail index running more than the queue
- * size ahead, a head outside the queue) stops the device until reset. */
+ * size ahead, a head outside the queue) stops the device until reset.
+ *
+ * With VIRTIO_F_EVENT_IDX (2.7.7.2, 2.7.10) the driver and the device each
+ * publish the index at which they want to hear from the other: the driver
+ * its used_event after the available ring, we our avail_event after the
+ * used ring.  We publish avail_event only when we find the ring empty, so
+ * a driver adding buffers while we serve does not notify again; and we
+ * interrupt only when the used index passes used_event.  Both sides write
+ * their index and then read the other's, so a full barrier sits between. */
 #include <string.h>
 
 #include "mem/mem.h"
@@ -129,11 +137,46 @@ static enum virtq_chain_err walk(struct virtq_chain *c, const struct guest_mem *
 	}
 }
 
-int virtq_pop(struct virtq *q, const struct guest_mem *m, struct virtq_chain *c)
+/* 2.7.6/2.7.8: used_event follows the available ring's entries, avail_event
+ * the used ring's (inside the ranges virtq_check accepted). */
+static uint64_t used_event_addr(const struct virtq *q)
+{
+	return q->avail + 4 + 2ULL * q->num;
+}
+
+static uint64_t avail_event_addr(const struct virtq *q)
+{
+	return q->used + 4 + (uint64_t)VIRTQ_USED_ELEM_SIZE * q->num;
+}
+
+bool virtq_arm_notify(struct virtq *q, struct guest_mem *m)
+{
+	uint16_t avail_idx;
+	if (q->event_idx) {
+		if (mem_write16(m, avail_event_addr(q), q->last_avail) < 0)
+			return false;
+		/* avail_event stored before avail idx is loaded (the driver
+		 * does the reverse: idx stored, then avail_event loaded) */
+		__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	}
+	if (mem_read16(m, q->avail + 2, &avail_idx) < 0)
+		return false;
+	return avail_idx != q->last_avail;
+}
+
+int virtq_pop(struct virtq *q, struct guest_mem *m, struct virtq_chain *c)
 {
 	uint16_t avail_idx;
 	if (mem_read16(m, q->avail + 2, &avail_idx) < 0)
 		return -1;
+	if (avail_idx == q->last_avail) {
+		/* Empty: ask for a notification for the next buffer and look
+		 * once more, for one added before the driver could see that. */
+		if (!q->event_idx || !virtq_arm_notify(q, m))
+			return 0;
+		if (mem_read16(m, q->avail + 2, &avail_idx) < 0)
+			return -1;
+	}
 	uint16_t pending = (uint16_t)(avail_idx - q->last_avail);
 	if (pending == 0)
 		return 0;
@@ -165,10 +208,22 @@ int virtq_push(struct virtq *q, struct guest_mem *m, uint16_t head, uint32_t len
 	return mem_write16(m, q->used + 2, q->used_idx);
 }
 
-bool virtq_wants_interrupt(const struct virtq *q, const struct guest_mem *m)
+bool virtq_should_interrupt(struct virtq *q, const struct guest_mem *m)
 {
+	uint16_t old = q->signalled_used, now = q->used_idx;
+	q->signalled_used = now;
+	if (old == now)
+		return false; /* nothing pushed since the last decision */
+	/* used idx stored before the driver's flags or used_event are loaded
+	 * (the driver stores those, then loads used idx) */
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	if (q->event_idx) {
+		uint16_t event;
+		if (mem_read16(m, used_event_addr(q), &event) < 0)
+			return true;
+		return virtq_need_event(event, now, old);
+	}
 	uint16_t flags = 0;
-	__atomic_thread_fence(__ATOMIC_SEQ_CST); /* used idx written before flags read */
 	if (mem_read16(m, q->avail, &flags) < 0)
 		return true;
 	return !(flags & VIRTQ_AVAIL_F_NO_INTERRUPT);

@@ -344,6 +344,132 @@ static int blk_teardown(void **st)
 	return 0;
 }
 
+/* ---- VIRTIO_F_EVENT_IDX (2.7.7.2, 2.7.10) */
+#define USED_EVENT  (AVAIL + 4 + 2 * NUM) /* driver-written, after the avail ring */
+#define AVAIL_EVENT (USED + 4 + 8 * NUM)  /* device-written, after the used ring */
+
+static uint16_t get16(const uint8_t *buf, uint64_t at)
+{
+	uint16_t v;
+	memcpy(&v, buf + at, 2);
+	return v;
+}
+
+static void put16(uint8_t *buf, uint64_t at, uint16_t v)
+{
+	memcpy(buf + at, &v, 2);
+}
+
+static void test_need_event(void **st)
+{
+	(void)st;
+	/* event in [old, new): the index moved past it */
+	assert_true(virtq_need_event(0, 1, 0));
+	assert_true(virtq_need_event(3, 10, 3));
+	assert_true(virtq_need_event(9, 10, 3));
+	assert_false(virtq_need_event(10, 10, 3)); /* not reached yet */
+	assert_false(virtq_need_event(2, 10, 3));  /* passed before old: told already */
+	assert_false(virtq_need_event(5, 5, 5));   /* nothing moved */
+	/* across the 16-bit wrap */
+	assert_true(virtq_need_event(0xFFFF, 2, 0xFFFE));
+	assert_true(virtq_need_event(1, 2, 0xFFFE));
+	assert_false(virtq_need_event(2, 2, 0xFFFE));
+	assert_false(virtq_need_event(0xFFFD, 2, 0xFFFE));
+	/* the whole ring's worth at once */
+	assert_true(virtq_need_event(0x8000, 0x8000 + 256, 0x8000));
+}
+
+static void test_event_idx_interrupt(void **st)
+{
+	struct fx *f = *st;
+	f->q.event_idx = true;
+	/* nothing pushed: no interrupt whatever used_event says */
+	assert_false(virtq_should_interrupt(&f->q, &f->mem));
+	/* used_event 0: the first completion interrupts */
+	assert_int_equal(virtq_push(&f->q, &f->mem, 0, 0), 0);
+	assert_true(virtq_should_interrupt(&f->q, &f->mem));
+	/* the driver wants to hear only once entry 4 is used (the index
+	 * moves past 4); entries 1-3 bring nothing */
+	put16(f->buf, USED_EVENT, 4);
+	for (unsigned i = 1; i <= 3; i++) {
+		assert_int_equal(virtq_push(&f->q, &f->mem, 0, 0), 0);
+		assert_false(virtq_should_interrupt(&f->q, &f->mem));
+	}
+	assert_int_equal(virtq_push(&f->q, &f->mem, 0, 0), 0); /* index 5: entry 4 used */
+	assert_true(virtq_should_interrupt(&f->q, &f->mem));
+	/* a batch crossing it counts once, at its end */
+	put16(f->buf, USED_EVENT, 6);
+	assert_int_equal(virtq_push(&f->q, &f->mem, 0, 0), 0);
+	assert_int_equal(virtq_push(&f->q, &f->mem, 0, 0), 0);
+	assert_int_equal(virtq_push(&f->q, &f->mem, 0, 0), 0);
+	assert_true(virtq_should_interrupt(&f->q, &f->mem));
+	/* a used_event left behind (a hostile or idle driver): no more */
+	assert_int_equal(virtq_push(&f->q, &f->mem, 0, 0), 0);
+	assert_false(virtq_should_interrupt(&f->q, &f->mem));
+	/* without the feature, the flag decides and used_event is ignored */
+	f->q.event_idx = false;
+	assert_int_equal(virtq_push(&f->q, &f->mem, 0, 0), 0);
+	assert_true(virtq_should_interrupt(&f->q, &f->mem));
+	put16(f->buf, AVAIL, VIRTQ_AVAIL_F_NO_INTERRUPT);
+	assert_int_equal(virtq_push(&f->q, &f->mem, 0, 0), 0);
+	assert_false(virtq_should_interrupt(&f->q, &f->mem));
+}
+
+static void test_event_idx_wrap(void **st)
+{
+	struct fx *f = *st;
+	f->q.event_idx = true;
+	f->q.used_idx = f->q.signalled_used = 0xFFFE;
+	put16(f->buf, USED_EVENT, 0xFFFF);
+	assert_int_equal(virtq_push(&f->q, &f->mem, 0, 0), 0);
+	assert_false(virtq_should_interrupt(&f->q, &f->mem)); /* index 0xFFFF: not past */
+	assert_int_equal(virtq_push(&f->q, &f->mem, 0, 0), 0);
+	assert_int_equal(virtq_push(&f->q, &f->mem, 0, 0), 0);
+	assert_int_equal(get16(f->buf, USED + 2), 1);
+	assert_true(virtq_should_interrupt(&f->q, &f->mem));
+}
+
+static void test_event_idx_avail_event(void **st)
+{
+	struct fx *f = *st;
+	f->q.event_idx = true;
+	put16(f->buf, AVAIL_EVENT, 0xBEEF);
+	/* an empty ring asks for a notification at the next entry */
+	assert_int_equal(virtq_pop(&f->q, &f->mem, &f->c), 0);
+	assert_int_equal(get16(f->buf, AVAIL_EVENT), 0);
+	desc(f, 0, 0x10000, 16, 0, 0);
+	offer(f, 0);
+	offer(f, 0);
+	offer(f, 0);
+	/* while buffers are there, avail_event stays put (the driver adds
+	 * more without notifying) */
+	assert_true(virtq_arm_notify(&f->q, &f->mem));
+	put16(f->buf, AVAIL_EVENT, 0);
+	assert_int_equal(pop(f), VIRTQ_CHAIN_OK);
+	assert_int_equal(pop(f), VIRTQ_CHAIN_OK);
+	assert_int_equal(get16(f->buf, AVAIL_EVENT), 0);
+	assert_int_equal(pop(f), VIRTQ_CHAIN_OK);
+	/* drained: the next notification is wanted for entry 3 */
+	assert_int_equal(virtq_pop(&f->q, &f->mem, &f->c), 0);
+	assert_int_equal(get16(f->buf, AVAIL_EVENT), 3);
+	/* arm_notify says whether buffers wait, and publishes either way */
+	assert_false(virtq_arm_notify(&f->q, &f->mem));
+	offer(f, 0);
+	assert_true(virtq_arm_notify(&f->q, &f->mem));
+	assert_int_equal(get16(f->buf, AVAIL_EVENT), 3);
+	/* without the feature avail_event is never written */
+	f->q.event_idx = false;
+	assert_int_equal(pop(f), VIRTQ_CHAIN_OK);
+	put16(f->buf, AVAIL_EVENT, 0xBEEF);
+	assert_int_equal(virtq_pop(&f->q, &f->mem, &f->c), 0);
+	assert_false(virtq_arm_notify(&f->q, &f->mem));
+	assert_int_equal(get16(f->buf, AVAIL_EVENT), 0xBEEF);
+	/* a hostile avail index still breaks the ring, event index or not */
+	f->q.event_idx = true;
+	put16(f->buf, AVAIL + 2, (uint16_t)(f->q.last_avail + NUM + 1));
+	assert_int_equal(virtq_pop(&f->q, &f->mem, &f->c), -1);
+}
+
 /* The driver's side of 3.1.1, with what it accepts. */
 static void negotiate(struct virtio_mmio *t, uint64_t accept)
 {
@@ -381,7 +507,7 @@ static void test_registers(void **st)
 	wr(t, VIRTIO_MMIO_DEVICE_FEATURES_SEL, 0);
 	uint32_t lo = rd(t, VIRTIO_MMIO_DEVICE_FEATURES);
 	assert_true(lo & 1u << VIRTIO_F_INDIRECT_DESC);
-	assert_false(lo & 1u << VIRTIO_F_EVENT_IDX);
+	assert_true(lo & 1u << VIRTIO_F_EVENT_IDX);
 	assert_int_equal(rd(t, VIRTIO_MMIO_QUEUE_NUM_MAX), VIRTQ_NUM_MAX);
 	wr(t, VIRTIO_MMIO_QUEUE_SEL, 1);
 	assert_int_equal(rd(t, VIRTIO_MMIO_QUEUE_NUM_MAX), 0); /* one queue only */
@@ -406,8 +532,8 @@ static void test_features(void **st)
 	/* without VERSION_1: FEATURES_OK refused */
 	negotiate(t, 0);
 	assert_false(rd(t, VIRTIO_MMIO_STATUS) & VIRTIO_CONFIG_S_FEATURES_OK);
-	/* a feature not offered (EVENT_IDX): refused */
-	negotiate(t, 1ULL << VIRTIO_F_VERSION_1 | 1ULL << VIRTIO_F_EVENT_IDX);
+	/* a feature not offered (RING_PACKED): refused */
+	negotiate(t, 1ULL << VIRTIO_F_VERSION_1 | 1ULL << VIRTIO_F_RING_PACKED);
 	assert_false(rd(t, VIRTIO_MMIO_STATUS) & VIRTIO_CONFIG_S_FEATURES_OK);
 	negotiate(t, 1ULL << VIRTIO_F_VERSION_1);
 	assert_true(rd(t, VIRTIO_MMIO_STATUS) & VIRTIO_CONFIG_S_FEATURES_OK);
@@ -589,6 +715,47 @@ static void test_blk_read_only(void **st)
 	free(b);
 }
 
+/* virtio-blk with VIRTIO_F_EVENT_IDX negotiated through the registers:
+ * avail_event published after each drained notification, the line raised
+ * only when used_event is passed. */
+static void test_blk_event_idx(void **st)
+{
+	struct blkfx *x = *st;
+	negotiate(x->t, 1ULL << VIRTIO_F_VERSION_1 | 1ULL << VIRTIO_F_EVENT_IDX);
+	assert_true(rd(x->t, VIRTIO_MMIO_STATUS) & VIRTIO_CONFIG_S_FEATURES_OK);
+	queue_setup(x->t);
+	wr(x->t, VIRTIO_MMIO_STATUS, VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER |
+					     VIRTIO_CONFIG_S_FEATURES_OK |
+					     VIRTIO_CONFIG_S_DRIVER_OK);
+	put16(x->f.buf, USED_EVENT, 0);
+	blk_request(x, 0, 0 /* IN */, 2, 512, true);
+	notify(x);
+	assert_int_equal(used_idx(&x->f), 1);
+	assert_int_equal(x->f.buf[0x12000], 0);
+	assert_int_equal(get16(x->f.buf, AVAIL_EVENT), 1);
+	assert_int_equal(x->h.level[16], 1);
+	wr(x->t, VIRTIO_MMIO_INTERRUPT_ACK, VIRTIO_MMIO_INT_VRING);
+	assert_int_equal(x->h.level[16], 0);
+	/* the driver asks to hear only after its third next request */
+	put16(x->f.buf, USED_EVENT, 3);
+	blk_request(x, 3, 0, 4, 512, true);
+	blk_request(x, 6, 0, 6, 512, true);
+	notify(x);
+	assert_int_equal(used_idx(&x->f), 3);
+	assert_int_equal(get16(x->f.buf, AVAIL_EVENT), 3);
+	assert_int_equal(x->h.level[16], 0);
+	assert_int_equal(x->t->interrupts, 1);
+	blk_request(x, 9, 0, 8, 512, true);
+	notify(x);
+	assert_int_equal(used_idx(&x->f), 4);
+	assert_int_equal(x->f.buf[0x12009], 0);
+	assert_int_equal(x->h.level[16], 1);
+	assert_int_equal(x->t->interrupts, 2);
+	/* a reset forgets the negotiation */
+	wr(x->t, VIRTIO_MMIO_STATUS, 0);
+	assert_false(x->t->vq[0].event_idx);
+}
+
 static void test_blk_indirect(void **st)
 {
 	struct blkfx *x = *st;
@@ -728,12 +895,17 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_indirect_bad, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_check, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_chain_copy, setup, teardown),
+		cmocka_unit_test(test_need_event),
+		cmocka_unit_test_setup_teardown(test_event_idx_interrupt, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_event_idx_wrap, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_event_idx_avail_event, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_registers, blk_setup, blk_teardown),
 		cmocka_unit_test_setup_teardown(test_features, blk_setup, blk_teardown),
 		cmocka_unit_test_setup_teardown(test_blk_read_write, blk_setup, blk_teardown),
 		cmocka_unit_test_setup_teardown(test_blk_bad_requests, blk_setup, blk_teardown),
 		cmocka_unit_test_setup_teardown(test_blk_read_only, blk_setup, blk_teardown),
 		cmocka_unit_test_setup_teardown(test_blk_indirect, blk_setup, blk_teardown),
+		cmocka_unit_test_setup_teardown(test_blk_event_idx, blk_setup, blk_teardown),
 		cmocka_unit_test_setup_teardown(test_9p, blk_setup, blk_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
