@@ -10,6 +10,10 @@
 #   tests/svm/run --timeout 3600 -- bash bench/virtio.sh 3
 # Needs the corpus and scripts/virtio_modules.sh's modules.  Interleaved
 # runs, medians; TCG is slow and the machine shared: compare ratios.
+# NOBIOS_VARIANTS="NAME=BINARY ..." adds other nobios builds to the same
+# run (a before/after: NOBIOS_VARIANTS="main=/path/to/old/nobios");
+# VIRTIO_WHO picks the rows (default: nobios nobios_iothread qemu, then the
+# variants).  Each run also prints the guest's count of virtio interrupts.
 set -u
 cd "$(dirname "$0")/.."
 RUNS=${1:-3}
@@ -41,13 +45,16 @@ $B echo "BENCH seq1M $t0 $t1"
 $B echo "BENCH stat $($B cat /sys/block/vda/stat) ra=$($B cat /sys/block/vda/queue/read_ahead_kb) max_kb=$($B cat /sys/block/vda/queue/max_sectors_kb) segs=$($B cat /sys/block/vda/queue/max_segments) segsz=$($B cat /sys/block/vda/queue/max_segment_size)"
 t0=$(up); $B dd if=/dev/vda of=/dev/null bs=4k count=8192 iflag=direct 2>/dev/null; t1=$(up)
 $B echo "BENCH direct4K $t0 $t1"
+# used buffer notifications the guest took (/proc/interrupts, all CPUs)
+$B echo "BENCH irqs $($B awk '/virtio|LNRO/ { for (i = 2; i <= NF && $i ~ /^[0-9]+$/; i++) n += $i } END { print n + 0 }' /proc/interrupts)"
 $B poweroff -f
 INIT
 chmod +x "$T/root/init"
 (cd "$T/root" && find . | cpio -o -H newc --quiet | gzip -1) > "$T/rd.gz"
 head -c $((256 << 20)) /dev/urandom > "$T/disk.img"
 CMD="console=ttyS0 panic=-1"
-run_nobios() { timeout 600 "$BUILD/nobios" run "$KERNEL" --initrd "$T/rd.gz" -m 512M \
+NOBIOS=$BUILD/nobios
+run_nobios() { timeout 600 "$NOBIOS" run "$KERNEL" --initrd "$T/rd.gz" -m 512M \
 	--cmdline "$CMD" --disk "$T/disk.img" "$@" </dev/null 2>&1; }
 # the same, requests served in an I/O thread kicked by KVM_IOEVENTFD
 run_nobios_iothread() { run_nobios --virtio-iothread; }
@@ -58,22 +65,32 @@ run_qemu() { timeout 600 qemu-system-x86_64 -M microvm,acpi=on -enable-kvm -cpu 
 	-device virtio-blk-device,drive=d0 </dev/null 2>&1; }
 # "BENCH seq1M T0 T1" -> seconds
 rate() { awk -v k="$1" '$1 == "BENCH" && $2 == k { printf "%.2f\n", $4 - $3; exit }'; }
-declare -A res
+declare -A res variant
+WHO=${VIRTIO_WHO:-nobios nobios_iothread qemu}
+for v in ${NOBIOS_VARIANTS:-}; do
+	variant[${v%%=*}]=${v#*=}
+	[ -n "${VIRTIO_WHO:-}" ] || WHO="$WHO ${v%%=*}"
+done
 for r in $(seq 1 "$RUNS"); do
-	for who in nobios nobios_iothread qemu; do
-		out=$(run_$who)
+	for who in $WHO; do
+		if [ -n "${variant[$who]:-}" ]; then
+			out=$(NOBIOS=${variant[$who]} run_nobios)
+		else
+			out=$(run_$who)
+		fi
 		s1=$(printf '%s\n' "$out" | rate seq1M); s4=$(printf '%s\n' "$out" | rate direct4K)
 		st=$(printf '%s\n' "$out" | awk '$1 == "BENCH" && $2 == "stat" {
 			q = $0; sub(/.* ra=/, "ra=", q)
 			printf "%d reads, %.0f KiB each (%s)", $3, $5 / 2 / ($3 ? $3 : 1), q; exit }')
-		echo "run $r $who: seq 1M: ${s1:-?} s for 256 MiB; 4K direct: ${s4:-?} s for 8192 reads; $st"
+		irqs=$(printf '%s\n' "$out" | awk '$1 == "BENCH" && $2 == "irqs" { print $3; exit }')
+		echo "run $r $who: seq 1M: ${s1:-?} s for 256 MiB; 4K direct: ${s4:-?} s for 8192 reads; ${irqs:-?} interrupts; $st"
 		[ -z "$s1" ] && printf '%s\n' "$out" | tail -5
 		res[$who-seq]="${res[$who-seq]:-} ${s1:-}"
 		res[$who-4k]="${res[$who-4k]:-} ${s4:-}"
 	done
 done
 median() { printf '%s\n' $1 | sort -g | awk '{a[NR]=$1} END {if (NR) print a[int((NR+1)/2)]}'; }
-for who in nobios nobios_iothread qemu; do
+for who in $WHO; do
 	ms=$(median "${res[$who-seq]}"); m4=$(median "${res[$who-4k]}")
 	awk -v w="$who" -v s="$ms" -v f="$m4" 'BEGIN {
 		printf "%-16s sequential 1M: %s MiB/s (median %s s); 4K O_DIRECT: %s reads/s (median %s s)\n",
