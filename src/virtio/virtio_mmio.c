@@ -113,8 +113,12 @@ void virtio_mmio_serve(struct virtio_mmio *t, unsigned q, struct virtq_chain *c,
 		return;
 	unsigned pushed = 0;
 	/* Bounded: a driver adding buffers as fast as we serve them gets the
-	 * rest at its next notification. */
-	for (unsigned n = 0; n < 4u * vq->num; n++) {
+	 * rest at its next notification.  Not with VIRTIO_F_EVENT_IDX: that
+	 * driver notifies only for the entry avail_event names, which we
+	 * publish when we find the ring empty, so buffers left behind would
+	 * wait forever.  The loop still ends, when the driver stops adding
+	 * (at the latest when its vCPUs stop). */
+	for (unsigned n = 0; vq->event_idx || n < 4u * vq->num; n++) {
 		int r = virtq_pop(vq, t->mem, c);
 		if (r < 0) {
 			virtio_mmio_needs_reset(t, "available ring corrupt (index or head out of range)");
