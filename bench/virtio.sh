@@ -45,6 +45,8 @@ $B echo "BENCH seq1M $t0 $t1"
 $B echo "BENCH stat $($B cat /sys/block/vda/stat) ra=$($B cat /sys/block/vda/queue/read_ahead_kb) max_kb=$($B cat /sys/block/vda/queue/max_sectors_kb) segs=$($B cat /sys/block/vda/queue/max_segments) segsz=$($B cat /sys/block/vda/queue/max_segment_size)"
 t0=$(up); $B dd if=/dev/vda of=/dev/null bs=4k count=8192 iflag=direct 2>/dev/null; t1=$(up)
 $B echo "BENCH direct4K $t0 $t1"
+# the feature bits the driver accepted (one character per bit: 29 is EVENT_IDX)
+$B echo "BENCH features $($B cat /sys/block/vda/device/features)"
 # used buffer notifications the guest took (/proc/interrupts, all CPUs)
 $B echo "BENCH irqs $($B awk '/virtio|LNRO/ { for (i = 2; i <= NF && $i ~ /^[0-9]+$/; i++) n += $i } END { print n + 0 }' /proc/interrupts)"
 $B poweroff -f
@@ -83,7 +85,8 @@ for r in $(seq 1 "$RUNS"); do
 			q = $0; sub(/.* ra=/, "ra=", q)
 			printf "%d reads, %.0f KiB each (%s)", $3, $5 / 2 / ($3 ? $3 : 1), q; exit }')
 		irqs=$(printf '%s\n' "$out" | awk '$1 == "BENCH" && $2 == "irqs" { print $3; exit }')
-		echo "run $r $who: seq 1M: ${s1:-?} s for 256 MiB; 4K direct: ${s4:-?} s for 8192 reads; ${irqs:-?} interrupts; $st"
+		evi=$(printf '%s\n' "$out" | awk '$1 == "BENCH" && $2 == "features" { print substr($3, 30, 1); exit }')
+		echo "run $r $who: seq 1M: ${s1:-?} s for 256 MiB; 4K direct: ${s4:-?} s for 8192 reads; ${irqs:-?} interrupts; EVENT_IDX ${evi:-?}; $st"
 		[ -z "$s1" ] && printf '%s\n' "$out" | tail -5
 		res[$who-seq]="${res[$who-seq]:-} ${s1:-}"
 		res[$who-4k]="${res[$who-4k]:-} ${s4:-}"
