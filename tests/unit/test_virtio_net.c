@@ -402,6 +402,45 @@ static void test_rx(void **st)
 	assert_int_equal(s.rx_bytes, 1614);
 }
 
+/* VIRTIO_F_EVENT_IDX (2.7.7.2, 2.7.10): received frames interrupt only when
+ * the used index passes used_event; running out of receive buffers asks
+ * for the driver's notification of the next one (avail_event). */
+#define RXQ_USED_EVENT  (RXQ_AVAIL + 4 + 2 * NUM)
+#define RXQ_AVAIL_EVENT (RXQ_USED + 4 + 8 * NUM)
+static void test_rx_event_idx(void **st)
+{
+	struct nfx *x = *st;
+	start(x, 1ULL << VIRTIO_F_VERSION_1 | F_MAC | F_STATUS | 1ULL << VIRTIO_F_EVENT_IDX, true);
+	uint16_t ue = 1, ae;
+	memcpy(x->buf + RXQ_USED_EVENT, &ue, 2); /* interrupt once entry 1 is used */
+	for (unsigned i = 0; i < 3; i++) {
+		desc(x, 0, i, BUFS + 0x1000 * i, 1526, VIRTQ_DESC_F_WRITE, 0);
+		offer(x, 0, (uint16_t)i);
+	}
+	host_send(x, 100, 1);
+	assert_int_equal(virtio_net_rx(x->n), 1);
+	assert_int_equal(used_idx(x, 0), 1);
+	assert_int_equal(x->t->interrupts, 0); /* entry 0 used: not asked for */
+	host_send(x, 100, 2);
+	host_send(x, 100, 3);
+	host_send(x, 100, 4); /* one more than the buffers */
+	assert_int_equal(virtio_net_rx(x->n), 2);
+	assert_int_equal(used_idx(x, 0), 3);
+	assert_int_equal(x->h.level[GSI], 1);
+	assert_int_equal(x->t->interrupts, 1);
+	/* out of buffers: the next one posted (entry 3) is to be notified */
+	memcpy(&ae, x->buf + RXQ_AVAIL_EVENT, 2);
+	assert_int_equal(ae, 3);
+	desc(x, 0, 3, BUFS + 0x3000, 1526, VIRTQ_DESC_F_WRITE, 0);
+	offer(x, 0, 3);
+	wr(x->t, VIRTIO_MMIO_QUEUE_NOTIFY, 0);
+	assert_int_equal(virtio_net_rx(x->n), 1); /* the frame that waited */
+	assert_int_equal(used_idx(x, 0), 4);
+	uint8_t want[100];
+	frame(want, 100, 4);
+	assert_memory_equal(x->buf + BUFS + 0x3000 + HDR, want, 100);
+}
+
 static void test_rx_no_buffers(void **st)
 {
 	struct nfx *x = *st;
@@ -601,6 +640,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_tx_malformed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tx_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rx, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rx_event_idx, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rx_no_buffers, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rx_too_big, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rx_malformed, setup, teardown),
