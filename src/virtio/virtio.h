@@ -40,7 +40,6 @@ struct bus;
 #define VIRTQ_DESC_F_WRITE     2
 #define VIRTQ_DESC_F_INDIRECT  4
 #define VIRTQ_AVAIL_F_NO_INTERRUPT 1
-#define VIRTQ_USED_F_NO_NOTIFY 1
 #define VIRTQ_DESC_SIZE        16 /* struct virtq_desc: le64 addr, le32 len, le16 flags, next */
 #define VIRTQ_USED_ELEM_SIZE   8  /* struct virtq_used_elem: le32 id, le32 len */
 /* Alignment the rings must have (2.7, table "Alignment"). */
