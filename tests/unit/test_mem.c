@@ -74,6 +74,23 @@ static void test_split_above_3g(void **st)
 	mem_free(&m);
 }
 
+/* Guest RAM starts 2 MiB-aligned in the host (so KVM can map it with huge
+ * pages), whatever its size, and every byte of it is there. */
+static void test_init_huge_aligned(void **st)
+{
+	(void)st;
+	static const uint64_t sizes[] = { 64ULL << 20, (64ULL << 20) + 4096, 5ULL << 30 };
+	for (unsigned i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		struct guest_mem m;
+		assert_int_equal(mem_init(&m, sizes[i]), 0);
+		assert_int_equal((uintptr_t)m.host % (2u << 20), 0);
+		m.host[0] = 1;
+		m.host[sizes[i] - 1] = 2;
+		assert_int_equal(m.host[0] + m.host[sizes[i] - 1], 3);
+		mem_free(&m);
+	}
+}
+
 static void test_init_rejects(void **st)
 {
 	(void)st;
@@ -121,6 +138,7 @@ int main(void)
 		cmocka_unit_test(test_bounds),
 		cmocka_unit_test(test_split_above_3g),
 		cmocka_unit_test(test_init_rejects),
+		cmocka_unit_test(test_init_huge_aligned),
 		cmocka_unit_test(test_e820_256m),
 		cmocka_unit_test(test_e820_full),
 	};
