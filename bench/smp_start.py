@@ -21,8 +21,11 @@ for r in range(int(sys.argv[1]) if len(sys.argv) > 1 else 5):
         if c is None or th is None:
             print(f"--cpus {n}: status {p.returncode}, no timeline"); continue
         cost[n].append(c + th)
-for n in counts:
+for n in (n for n in counts if cost[n]):
     print(f"{n:3d} vCPUs: creating + starting median {run.med(cost[n]):.3f} ms of {len(cost[n])}: "
           + " ".join(f"{x:.1f}" for x in sorted(cost[n])))
 pts = [(n, run.med(cost[n])) for n in counts if cost[n]]
-print(f"slope, all counts: {run.slope(pts) * 1000:.0f} us per vCPU; 2-16: {run.slope(pts[1:]) * 1000:.0f} us")
+a, b = run.slope(pts), run.slope(pts[1:])
+if a is None or b is None:
+    sys.exit("too few counts with a timeline for a slope")
+print(f"slope, all counts: {a * 1000:.0f} us per vCPU; 2-16: {b * 1000:.0f} us")
