@@ -1,8 +1,9 @@
 #!/bin/bash
 # bench/virtio.sh [RUNS] - virtio-blk inside the guest: sequential reads with
 # busybox dd (1 MiB blocks through the page cache, dropped before each pass;
-# 4 KiB blocks with O_DIRECT: one request each, so requests per second) of a
-# 256 MiB image, nobios (requests served in the vCPU thread; and with
+# 4 KiB blocks with O_DIRECT: one request each, so requests per second), then
+# sequential 1 MiB writes ended by fsync (the flush reaches the host's
+# fdatasync), of a 256 MiB image (writable in both), nobios (requests served in the vCPU thread; and with
 # --virtio-iothread, in an I/O thread kicked by KVM_IOEVENTFD) against QEMU
 # microvm with virtio-blk-device on the same image, kernel and initramfs (Debian's cloud kernel; the DSDT announces
 # the devices to both; QEMU with its default writeback cache, as nobios reads
@@ -45,6 +46,11 @@ $B echo "BENCH seq1M $t0 $t1"
 $B echo "BENCH stat $($B cat /sys/block/vda/stat) ra=$($B cat /sys/block/vda/queue/read_ahead_kb) max_kb=$($B cat /sys/block/vda/queue/max_sectors_kb) segs=$($B cat /sys/block/vda/queue/max_segments) segsz=$($B cat /sys/block/vda/queue/max_segment_size)"
 t0=$(up); $B dd if=/dev/vda of=/dev/null bs=4k count=8192 iflag=direct 2>/dev/null; t1=$(up)
 $B echo "BENCH direct4K $t0 $t1"
+# sequential writes: 1 MiB blocks through the page cache, then fsync (the
+# device's flush: fdatasync on the host for both), so the time covers every
+# byte reaching the image
+t0=$(up); $B dd if=/dev/zero of=/dev/vda bs=1M count=256 conv=fsync 2>/dev/null; t1=$(up)
+$B echo "BENCH write1M $t0 $t1"
 # the feature bits the driver accepted (one character per bit: 29 is EVENT_IDX)
 $B echo "BENCH features $($B cat /sys/block/vda/device/features)"
 # used buffer notifications the guest took (/proc/interrupts, all CPUs)
@@ -57,13 +63,13 @@ head -c $((256 << 20)) /dev/urandom > "$T/disk.img"
 CMD="console=ttyS0 panic=-1"
 NOBIOS=$BUILD/nobios
 run_nobios() { timeout 600 "$NOBIOS" run "$KERNEL" --initrd "$T/rd.gz" -m 512M \
-	--cmdline "$CMD" --disk "$T/disk.img" "$@" </dev/null 2>&1; }
+	--cmdline "$CMD" --disk "$T/disk.img,rw" "$@" </dev/null 2>&1; }
 # the same, requests served in an I/O thread kicked by KVM_IOEVENTFD
 run_nobios_iothread() { run_nobios --virtio-iothread; }
 run_qemu() { timeout 600 qemu-system-x86_64 -M microvm,acpi=on -enable-kvm -cpu host -m 512M \
 	-nodefaults -nographic -no-reboot -serial stdio -monitor none -kernel "$KERNEL" \
 	-initrd "$T/rd.gz" -append "$CMD" \
-	-drive id=d0,file="$T/disk.img",format=raw,if=none,readonly=on \
+	-drive id=d0,file="$T/disk.img",format=raw,if=none \
 	-device virtio-blk-device,drive=d0 </dev/null 2>&1; }
 # "BENCH seq1M T0 T1" -> seconds
 rate() { awk -v k="$1" '$1 == "BENCH" && $2 == k { printf "%.2f\n", $4 - $3; exit }'; }
@@ -81,21 +87,24 @@ for r in $(seq 1 "$RUNS"); do
 			out=$(run_$who)
 		fi
 		s1=$(printf '%s\n' "$out" | rate seq1M); s4=$(printf '%s\n' "$out" | rate direct4K)
+		sw=$(printf '%s\n' "$out" | rate write1M)
 		st=$(printf '%s\n' "$out" | awk '$1 == "BENCH" && $2 == "stat" {
 			q = $0; sub(/.* ra=/, "ra=", q)
 			printf "%d reads, %.0f KiB each (%s)", $3, $5 / 2 / ($3 ? $3 : 1), q; exit }')
 		irqs=$(printf '%s\n' "$out" | awk '$1 == "BENCH" && $2 == "irqs" { print $3; exit }')
 		evi=$(printf '%s\n' "$out" | awk '$1 == "BENCH" && $2 == "features" { print substr($3, 30, 1); exit }')
-		echo "run $r $who: seq 1M: ${s1:-?} s for 256 MiB; 4K direct: ${s4:-?} s for 8192 reads; ${irqs:-?} interrupts; EVENT_IDX ${evi:-?}; $st"
+		echo "run $r $who: seq 1M: ${s1:-?} s for 256 MiB; 4K direct: ${s4:-?} s for 8192 reads; seq write 1M: ${sw:-?} s; ${irqs:-?} interrupts; EVENT_IDX ${evi:-?}; $st"
 		[ -z "$s1" ] && printf '%s\n' "$out" | tail -5
 		res[$who-seq]="${res[$who-seq]:-} ${s1:-}"
 		res[$who-4k]="${res[$who-4k]:-} ${s4:-}"
+		res[$who-w]="${res[$who-w]:-} ${sw:-}"
 	done
 done
 median() { printf '%s\n' $1 | sort -g | awk '{a[NR]=$1} END {if (NR) print a[int((NR+1)/2)]}'; }
 for who in $WHO; do
-	ms=$(median "${res[$who-seq]}"); m4=$(median "${res[$who-4k]}")
-	awk -v w="$who" -v s="$ms" -v f="$m4" 'BEGIN {
-		printf "%-16s sequential 1M: %s MiB/s (median %s s); 4K O_DIRECT: %s reads/s (median %s s)\n",
-			w, s ? sprintf("%.1f", 256 / s) : "?", s, f ? sprintf("%.0f", 8192 / f) : "?", f }'
+	ms=$(median "${res[$who-seq]}"); m4=$(median "${res[$who-4k]}"); mw=$(median "${res[$who-w]}")
+	awk -v w="$who" -v s="$ms" -v f="$m4" -v x="$mw" 'BEGIN {
+		printf "%-16s sequential 1M: %s MiB/s (median %s s); 4K O_DIRECT: %s reads/s (median %s s); sequential write 1M + fsync: %s MiB/s (median %s s)\n",
+			w, s ? sprintf("%.1f", 256 / s) : "?", s, f ? sprintf("%.0f", 8192 / f) : "?", f,
+			x ? sprintf("%.1f", 256 / x) : "?", x }'
 done
