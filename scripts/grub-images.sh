@@ -14,6 +14,9 @@
 #
 #   grub-linux16.img   linux16/initrd16: the bzImage's 16-bit setup
 #   grub-linux.img     linux/initrd: GRUB's 32-bit boot protocol path
+#   grub-bench.img     grub-linux.img's boot with GRUB's terminal on COM1, so
+#                      that QEMU + SeaBIOS shows GRUB's lines on the serial
+#                      console too (bench/bios.sh)
 #   grub-mb2.img       multiboot2 GUESTS/grub-mb2.bin
 #   grub-chain.img     chainloader GUESTS/grub-chain.bin (a boot sector)
 #   grub-lnxboot.lkrn  lnxboot.img + grub-chain.img's core.img (protocol 2.03)
@@ -67,11 +70,13 @@ PARTSECS=$(($(stat -c %s "$PART") / 512))
 # loaders and the commands the embedded scripts use.
 MODS="biosdisk part_msdos fat echo linux linux16 multiboot2 chain boot"
 
-# mkdisk NAME: core.img with WORK/NAME.cfg embedded, then the disk OUT/NAME.img
+# mkdisk NAME [MODULES...]: core.img with WORK/NAME.cfg embedded (and the
+# modules beyond MODS), then the disk OUT/NAME.img
 mkdisk() {
 	local name=$1 disk=$WORK/$1.img
+	shift
 	"$MKIMAGE" -d "$LIB" -O i386-pc -c "$WORK/$name.cfg" -p '(hd0,msdos1)/boot/grub' \
-		-o "$WORK/$name.core" $MODS
+		-o "$WORK/$name.core" $MODS "$@"
 	local coresecs=$((($(stat -c %s "$WORK/$name.core") + 511) / 512))
 	[ $((1 + coresecs)) -le $PART_START ] || { echo "grub-images: core.img too large" >&2; exit 1; }
 	truncate -s $(((PART_START + PARTSECS) * 512)) "$disk"
@@ -114,9 +119,18 @@ linux /boot/vmlinuz console=ttyS0 earlyprintk=serial,ttyS0 panic=-1 reboot=k
 initrd /boot/initrd.gz
 boot
 CFG
+	cat > "$WORK/grub-bench.cfg" <<'CFG'
+serial --unit=0 --speed=115200
+terminal_output serial
+echo NOBIOS-GRUB-CFG bench
+linux /boot/vmlinuz console=ttyS0 panic=-1 reboot=k
+initrd /boot/initrd.gz
+boot
+CFG
 	mkdisk grub-linux16
 	mkdisk grub-linux
+	mkdisk grub-bench serial terminal
 else
-	rm -f "$OUT/grub-linux16.img" "$OUT/grub-linux.img"
+	rm -f "$OUT/grub-linux16.img" "$OUT/grub-linux.img" "$OUT/grub-bench.img"
 fi
 echo "$stamp" > "$OUT/stamp"

@@ -99,6 +99,11 @@ int bios_disk_close(struct bios_disk *d);
  * sector 0 of the image.  0 or -1. */
 int bios_disk_geometry(struct bios_disk *d);
 
+/* The INT 13h AH=48h result for drive d and a caller's buffer of bufsize
+ * bytes (EDD 1.1, 2.0, Phoenix EDD 3.0 or T13 EDD-3 form) into p: its
+ * length, 0 when bufsize or cap is too small. */
+size_t bios_edd_params(const struct bios_disk *d, uint16_t bufsize, uint8_t *p, size_t cap);
+
 #define BIOS_KBD_QUEUE 32
 
 /* Host state of the pseudo-BIOS. */

@@ -321,33 +321,105 @@ static void disk_params(struct bios *b, struct bios_disk *d, struct cpu_state *s
 	disk_status(b, d, s, BIOS_DISK_OK);
 }
 
-/* AH=48h: EDD drive parameters into the buffer at DS:SI. */
+/* AH=48h result buffer (Phoenix EDD 3.0, "Get Drive Parameters"; T13
+ * EDD-3 (D1386) for the 0x4A form). */
+#define EDD_PARAMS_V1_SIZE   0x1A /* EDD 1.1: through bytes per sector */
+#define EDD_PARAMS_V2_SIZE   0x1E /* EDD 2.0: + DPTE pointer */
+#define EDD_PARAMS_V3_SIZE   0x42 /* Phoenix EDD 3.0: + device path, 8-byte device path */
+#define EDD_PARAMS_T13_SIZE  0x4A /* T13 EDD-3: 16-byte device path */
+#define EDD_OFF_FLAGS        0x02
+#define EDD_OFF_CYLS         0x04
+#define EDD_OFF_SECTORS      0x10
+#define EDD_OFF_SECTOR_SIZE  0x18
+#define EDD_OFF_DPTE         0x1A
+#define EDD_OFF_KEY          0x1E /* device path information starts here */
+#define EDD_OFF_DPI_LEN      0x20
+#define EDD_OFF_HOST_BUS     0x24
+#define EDD_OFF_INTERFACE    0x28
+#define EDD_OFF_IFACE_PATH   0x30
+#define EDD_OFF_DEVICE_PATH  0x38
+#define EDD_DPI_KEY          0xBEDD
+#define EDD_FLAG_CHS_VALID   0x0002
+/* The drive has no controller: it is served by the host.  EDD 3.0 has no
+ * interface type for that, so drive 80h reports what a PC's first hard
+ * disk is, the master on the ISA ATA channel at 1F0h.  OSes only record
+ * the path (Linux: /sys/firmware/edd) to match BIOS drives to disks. */
+#define EDD_ISA_ATA_BASE     0x1F0
+
+/* The buffer AH=48h returns for a drive, sized for the caller's buffer (its
+ * first word): 0 if that is smaller than the EDD 1.1 result. */
+size_t bios_edd_params(const struct bios_disk *d, uint16_t bufsize, uint8_t *p, size_t cap)
+{
+	size_t n;
+	if (bufsize >= EDD_PARAMS_T13_SIZE && !d->floppy)
+		n = EDD_PARAMS_T13_SIZE;
+	else if (bufsize >= EDD_PARAMS_V3_SIZE && !d->floppy)
+		n = EDD_PARAMS_V3_SIZE;
+	else if (bufsize >= EDD_PARAMS_V2_SIZE)
+		n = EDD_PARAMS_V2_SIZE;
+	else if (bufsize >= EDD_PARAMS_V1_SIZE)
+		n = EDD_PARAMS_V1_SIZE;
+	else
+		return 0;
+	if (cap < n)
+		return 0;
+	memset(p, 0, n);
+	p[0] = (uint8_t)n;
+	p[EDD_OFF_FLAGS] = EDD_FLAG_CHS_VALID;
+	uint32_t geo[3] = { d->cyls, d->heads, d->spt };
+	memcpy(p + EDD_OFF_CYLS, geo, sizeof(geo));
+	memcpy(p + EDD_OFF_SECTORS, &d->sectors, 8);
+	p[EDD_OFF_SECTOR_SIZE] = SECTOR & 0xFF;
+	p[EDD_OFF_SECTOR_SIZE + 1] = SECTOR >> 8;
+	if (n >= EDD_PARAMS_V2_SIZE)
+		memset(p + EDD_OFF_DPTE, 0xFF, 4); /* FFFF:FFFF: no DPTE */
+	if (n >= EDD_PARAMS_V3_SIZE) {
+		size_t dpi = n - EDD_OFF_KEY; /* 36 (EDD 3.0) or 44 (T13), with the key */
+		p[EDD_OFF_KEY] = EDD_DPI_KEY & 0xFF;
+		p[EDD_OFF_KEY + 1] = EDD_DPI_KEY >> 8;
+		p[EDD_OFF_DPI_LEN] = (uint8_t)dpi;
+		memcpy(p + EDD_OFF_HOST_BUS, "ISA ", 4);
+		memcpy(p + EDD_OFF_INTERFACE, "ATA     ", 8);
+		p[EDD_OFF_IFACE_PATH] = EDD_ISA_ATA_BASE & 0xFF;
+		p[EDD_OFF_IFACE_PATH + 1] = EDD_ISA_ATA_BASE >> 8;
+		p[EDD_OFF_DEVICE_PATH] = 0; /* ATA: master */
+		/* the last byte makes the device path information sum to 0 */
+		uint8_t sum = 0;
+		for (size_t i = EDD_OFF_KEY; i < n - 1; i++)
+			sum = (uint8_t)(sum + p[i]);
+		p[n - 1] = (uint8_t)(0x100 - sum);
+	}
+	return n;
+}
+
+/* AH=48h: EDD drive parameters into the buffer at DS:SI, as much as its
+ * size word asks for. */
 static void disk_ext_params(struct bios *b, struct bios_disk *d, struct cpu_state *s)
 {
 	uint64_t gpa = bios_linear(&s->ds, r16(s, CPU_RSI));
 	uint16_t size;
-	if (mem_read16(b->mem, gpa, &size) < 0 || size < 0x1A) {
+	uint8_t p[EDD_PARAMS_T13_SIZE];
+	if (mem_read16(b->mem, gpa, &size) < 0) {
+		snprintf(b->note, sizeof(b->note), "bad buffer 0x%llx", (unsigned long long)gpa);
 		disk_status(b, d, s, BIOS_DISK_BAD_PARAM);
 		return;
 	}
-	uint8_t p[0x1E];
-	memset(p, 0, sizeof(p));
-	unsigned n = size >= 0x1E ? 0x1E : 0x1A;
-	p[0] = (uint8_t)n;
-	p[2] = 0x02; /* CHS information valid */
-	uint32_t geo[3] = { d->cyls, d->heads, d->spt };
-	memcpy(p + 4, geo, sizeof(geo));
-	memcpy(p + 0x10, &d->sectors, 8);
-	p[0x18] = SECTOR & 0xFF;
-	p[0x19] = SECTOR >> 8;
-	if (n == 0x1E)
-		memset(p + 0x1A, 0xFF, 4); /* no DPTE */
+	size_t n = bios_edd_params(d, size, p, sizeof(p));
+	if (n == 0) {
+		snprintf(b->note, sizeof(b->note), "buffer of %u bytes too small", size);
+		disk_status(b, d, s, BIOS_DISK_BAD_PARAM);
+		return;
+	}
 	if (!guest_buf(b, gpa, n, true)) {
+		snprintf(b->note, sizeof(b->note), "bad buffer 0x%llx (%zu bytes)",
+			 (unsigned long long)gpa, n);
 		disk_status(b, d, s, BIOS_DISK_BAD_PARAM);
 		return;
 	}
 	mem_copy_in(b->mem, gpa, p, n);
-	snprintf(b->note, sizeof(b->note), "%llu sectors", (unsigned long long)d->sectors);
+	snprintf(b->note, sizeof(b->note), "%llu sectors; %zu-byte result%s",
+		 (unsigned long long)d->sectors, n,
+		 n >= EDD_PARAMS_V3_SIZE ? ", device path ISA ATA master 1F0h" : "");
 	disk_status(b, d, s, BIOS_DISK_OK);
 }
 

@@ -178,8 +178,15 @@ static void int15(struct bios *b, struct cpu_state *s)
 	case 0x4F: /* keyboard intercept: process the key as usual */
 		set_cf(s, true);
 		return;
+	case 0x53:
+		/* APM (APM 1.2, 4.1): no power management BIOS.  Every function,
+		 * the installation check 5300h first, fails with CF=1 and
+		 * AH=86h "APM not present", as a BIOS without APM answers. */
+		snprintf(b->note, sizeof(b->note), "APM function %02Xh: APM not present", AL(s));
+		fail(s, BIOS_UNSUPPORTED);
+		return;
 	}
-	unsupported(b, s); /* 53h APM, C2h mouse, E980h IST, 89h, ... */
+	unsupported(b, s); /* C2h mouse, E980h IST, 89h, ... */
 }
 
 /* ---- INT 16h: keyboard, from the console input */
@@ -331,6 +338,36 @@ static void int16(struct bios *b, struct cpu_state *s)
 	unsupported(b, s);
 }
 
+/* ---- INT 1Ah AH=B1h: PCI BIOS (PCI BIOS Specification 2.1).  nobios's
+ * machine has no PCI bus (its devices are ISA and virtio-mmio), so there is
+ * no PCI BIOS: the installation check B101h fails (CF=1, AH nonzero, EDX
+ * never "PCI "), which is how callers (iPXE's pcibios, Linux's setup) tell
+ * "not present"; the device searches say "device not found" and every other
+ * function "not supported".  The registers a present BIOS would fill (EDX,
+ * EDI, BX, CX) are left as the caller had them. */
+#define PCIBIOS_FUNC_NOT_SUPPORTED 0x81
+#define PCIBIOS_DEVICE_NOT_FOUND   0x86
+
+static void pci_bios(struct bios *b, struct cpu_state *s)
+{
+	switch (AL(s)) {
+	case 0x01:
+		snprintf(b->note, sizeof(b->note), "PCI BIOS installation check: not present "
+			 "(no PCI bus)");
+		fail(s, PCIBIOS_FUNC_NOT_SUPPORTED);
+		return;
+	case 0x02: case 0x03: /* find device, find class code */
+		snprintf(b->note, sizeof(b->note), "PCI BIOS: device not found (no PCI bus)");
+		fail(s, PCIBIOS_DEVICE_NOT_FOUND);
+		return;
+	default:
+		snprintf(b->note, sizeof(b->note), "PCI BIOS function %02Xh: not supported "
+			 "(no PCI bus)", AL(s));
+		fail(s, PCIBIOS_FUNC_NOT_SUPPORTED);
+		return;
+	}
+}
+
 /* ---- INT 1Ah: time */
 static uint8_t bcd(unsigned v) { return (uint8_t)((v / 10) << 4 | (v % 10)); }
 
@@ -370,9 +407,8 @@ static void int1a(struct bios *b, struct cpu_state *s)
 	case 0x03: case 0x05: /* set RTC: the host's clock stays authoritative */
 		set_cf(s, false);
 		return;
-	case 0xB1: /* PCI BIOS: not present */
-		snprintf(b->note, sizeof(b->note), "no PCI BIOS");
-		fail(s, BIOS_UNSUPPORTED);
+	case 0xB1:
+		pci_bios(b, s);
 		return;
 	}
 	unsupported(b, s);

@@ -205,9 +205,14 @@ void bios_int10(struct bios *b, struct cpu_state *s)
 		 * VGA, consistent with AH=12h. */
 		break;
 	case 0x4F:
-		/* VBE: AL != 4Fh means "function not supported". */
+		/* VBE (VBE 3.0, 4.1 "VBE Return Status"): AL=4Fh says a function
+		 * is supported.  There is no graphics adapter, so every VBE call,
+		 * 4F00h "return controller information" first, returns AX=0100h:
+		 * AL=00h "not supported" (and AH=01h "failed"), the buffer at
+		 * ES:DI untouched. */
+		snprintf(b->note, sizeof(b->note), "VBE function %02Xh: not supported (no VBE)",
+			 AL(s));
 		set16(s, CPU_RAX, 0x0100);
-		snprintf(b->note, sizeof(b->note), "no VBE");
 		break;
 	default:
 		unsupported(b, s);

@@ -1,10 +1,11 @@
 /* acpi.c - nobios's ACPI tables (see acpi.h), written from the ACPI 6.0
  * specification: a hardware-reduced platform (5.2.9 FADT flag
  * HW_REDUCED_ACPI; 4.1 "Hardware-Reduced ACPI") whose only fixed hardware is
- * the sleep control/status pair and the reset register, one processor local
- * APIC per vCPU, KVM's in-kernel IOAPIC and 8259 PICs, and the virtio-mmio
- * devices described in the DSDT so that an ACPI kernel finds them without a
- * command line. */
+ * the sleep control/status pair and the reset register, or, after the
+ * pseudo-BIOS's POST, a PC's (PM1a event/control blocks, PM timer, FACS;
+ * 4.8 "ACPI Hardware Model"); one processor local APIC per vCPU, KVM's
+ * in-kernel IOAPIC and 8259 PICs, and the virtio-mmio devices described in
+ * the DSDT so that an ACPI kernel finds them without a command line. */
 #include "boot/acpi.h"
 
 #include <string.h>
@@ -59,14 +60,19 @@ static size_t finish(uint8_t *t, size_t len)
 	return len;
 }
 
-/* Generic Address Structure for a byte-wide I/O port (5.2.3.2). */
-static void gas_io8(uint8_t *g, uint16_t port)
+/* Generic Address Structure for an I/O port block (5.2.3.2). */
+static void gas_io(uint8_t *g, uint16_t port, uint8_t bits, uint8_t access)
 {
 	g[0] = ACPI_GAS_SYSTEM_IO;
-	g[1] = 8; /* register bit width */
-	g[2] = 0; /* bit offset */
-	g[3] = ACPI_GAS_ACCESS_BYTE;
+	g[1] = bits; /* register bit width */
+	g[2] = 0;    /* bit offset */
+	g[3] = access;
 	le64(g + 4, port);
+}
+
+static void gas_io8(uint8_t *g, uint16_t port)
+{
+	gas_io(g, port, 8, ACPI_GAS_ACCESS_BYTE);
 }
 
 static bool gsi_used_by_virtio(const struct platform *p, unsigned gsi)
@@ -88,33 +94,81 @@ unsigned acpi_sci_irq(const struct platform *p)
 	return ACPI_SCI_IRQ_DEFAULT; /* sixteen virtio devices all on ISA IRQs: share */
 }
 
-size_t acpi_build_fadt(uint8_t *t, size_t cap, const struct platform *p, uint64_t dsdt)
+/* The PC flavour's fixed hardware: each block in both the ACPI 1.0 field
+ * (port, length) and the extended GAS, consistent as ACPICA checks (5.2.9:
+ * X_ fields supersede, the lengths must agree). */
+static void fadt_pc_blocks(uint8_t *t, uint64_t facs)
 {
-	if (cap < ACPI_FADT_LENGTH)
+	/* FIRMWARE_CTRL only: the FACS is below 1 MiB, and the field must be 0
+	 * when X_FIRMWARE_CTRL is used (table 5-34). */
+	le32(t + ACPI_FADT_FIRMWARE_CTRL, (uint32_t)facs);
+	le32(t + ACPI_FADT_PM1A_EVT_BLK, LAYOUT_PORT_ACPI_PM1A_EVT);
+	le32(t + ACPI_FADT_PM1A_CNT_BLK, LAYOUT_PORT_ACPI_PM1A_CNT);
+	le32(t + ACPI_FADT_PM_TMR_BLK, LAYOUT_PORT_ACPI_PM_TMR);
+	t[ACPI_FADT_PM1_EVT_LEN] = ACPI_PM1_EVT_LEN;
+	t[ACPI_FADT_PM1_CNT_LEN] = ACPI_PM1_CNT_LEN;
+	t[ACPI_FADT_PM_TMR_LEN] = ACPI_PM_TMR_LEN;
+	/* No C2/C3 (nothing to enter them through: no P_BLK). */
+	le16(t + ACPI_FADT_P_LVL2_LAT, ACPI_P_LVL2_LAT_NONE);
+	le16(t + ACPI_FADT_P_LVL3_LAT, ACPI_P_LVL3_LAT_NONE);
+	t[ACPI_FADT_CENTURY] = ACPI_CMOS_CENTURY;
+	gas_io(t + ACPI_FADT_X_PM1A_EVT_BLK, LAYOUT_PORT_ACPI_PM1A_EVT, 8 * ACPI_PM1_EVT_LEN,
+	       ACPI_GAS_ACCESS_WORD);
+	gas_io(t + ACPI_FADT_X_PM1A_CNT_BLK, LAYOUT_PORT_ACPI_PM1A_CNT, 8 * ACPI_PM1_CNT_LEN,
+	       ACPI_GAS_ACCESS_WORD);
+	gas_io(t + ACPI_FADT_X_PM_TMR_BLK, LAYOUT_PORT_ACPI_PM_TMR, 8 * ACPI_PM_TMR_LEN,
+	       ACPI_GAS_ACCESS_DWORD);
+}
+
+size_t acpi_build_fadt(uint8_t *t, size_t cap, const struct platform *p, uint64_t dsdt,
+		       uint64_t facs)
+{
+	if (cap < ACPI_FADT_LENGTH || (p->acpi_pc && (facs == 0 || facs >= 0x100000000ULL ||
+						      facs % ACPI_FACS_ALIGN)))
 		return 0;
 	memset(t, 0, ACPI_FADT_LENGTH);
 	header(t, "FACP", ACPI_FADT_REVISION);
-	/* No FACS: FIRMWARE_CTRL and X_FIRMWARE_CTRL stay 0, which a
-	 * hardware-reduced platform may do (5.2.9, FIRMWARE_CTRL). */
 	if (dsdt < 0x100000000ULL)
 		le32(t + ACPI_FADT_DSDT, (uint32_t)dsdt);
 	le64(t + ACPI_FADT_X_DSDT, dsdt);
 	t[ACPI_FADT_PREFERRED_PM_PROFILE] = 0; /* unspecified */
 	le16(t + ACPI_FADT_SCI_INT, (uint16_t)acpi_sci_irq(p));
 	/* SMI_CMD 0: no legacy/ACPI mode switch, the platform is always in
-	 * ACPI mode; every PM1/PM2/PM timer/GPE block is absent (0). */
+	 * ACPI mode (4.8.2.1: OSPM then finds SCI_EN set); every PM2 and GPE
+	 * block is absent (0). */
 	le16(t + ACPI_FADT_IAPC_BOOT_ARCH,
 	     ACPI_IAPC_LEGACY_DEVICES | ACPI_IAPC_8042 | ACPI_IAPC_VGA_NOT_PRESENT);
-	le32(t + ACPI_FADT_FLAGS, ACPI_FADT_WBINVD | ACPI_FADT_PROC_C1 | ACPI_FADT_PWR_BUTTON |
-					  ACPI_FADT_SLP_BUTTON | ACPI_FADT_RESET_REG_SUP |
-					  ACPI_FADT_HW_REDUCED_ACPI);
+	uint32_t flags = ACPI_FADT_WBINVD | ACPI_FADT_PROC_C1 | ACPI_FADT_PWR_BUTTON |
+			 ACPI_FADT_SLP_BUTTON | ACPI_FADT_RESET_REG_SUP;
+	if (p->acpi_pc) {
+		fadt_pc_blocks(t, facs);
+	} else {
+		/* No FACS: FIRMWARE_CTRL and X_FIRMWARE_CTRL stay 0, which a
+		 * hardware-reduced platform may do (5.2.9, FIRMWARE_CTRL). */
+		flags |= ACPI_FADT_HW_REDUCED_ACPI;
+		gas_io8(t + ACPI_FADT_SLEEP_CONTROL_REG, LAYOUT_PORT_ACPI_SLEEP_CONTROL);
+		gas_io8(t + ACPI_FADT_SLEEP_STATUS_REG, LAYOUT_PORT_ACPI_SLEEP_STATUS);
+	}
+	le32(t + ACPI_FADT_FLAGS, flags);
 	gas_io8(t + ACPI_FADT_RESET_REG, LAYOUT_PORT_ACPI_RESET);
 	t[ACPI_FADT_RESET_VALUE] = LAYOUT_ACPI_RESET_VALUE;
 	t[ACPI_FADT_MINOR] = ACPI_FADT_MINOR_VERSION;
-	gas_io8(t + ACPI_FADT_SLEEP_CONTROL_REG, LAYOUT_PORT_ACPI_SLEEP_CONTROL);
-	gas_io8(t + ACPI_FADT_SLEEP_STATUS_REG, LAYOUT_PORT_ACPI_SLEEP_STATUS);
 	memcpy(t + ACPI_FADT_HYPERVISOR_ID, ACPI_HYPERVISOR_ID, 8);
 	return finish(t, ACPI_FADT_LENGTH);
+}
+
+size_t acpi_build_facs(uint8_t *t, size_t cap)
+{
+	if (cap < ACPI_FACS_LENGTH)
+		return 0;
+	/* Hardware signature 0 (nothing changes across a sleep: there is no
+	 * S1-S4), no waking vector, the global lock free, no S4BIOS and no
+	 * 64-bit wake: everything but the identity is zero. */
+	memset(t, 0, ACPI_FACS_LENGTH);
+	memcpy(t + ACPI_FACS_SIGNATURE, "FACS", 4);
+	le32(t + ACPI_FACS_LEN, ACPI_FACS_LENGTH);
+	t[ACPI_FACS_VERSION] = ACPI_FACS_REVISION;
+	return ACPI_FACS_LENGTH;
 }
 
 size_t acpi_build_madt(uint8_t *t, size_t cap, const struct platform *p)
@@ -270,9 +324,10 @@ struct area {
 	uint64_t gpa, end, cur;
 };
 
-static int area_take(struct area *ar, size_t n, const char *what, uint64_t *at)
+static int area_take_aligned(struct area *ar, size_t n, uint64_t align, const char *what,
+			     uint64_t *at)
 {
-	uint64_t a = (ar->cur + 15) & ~15ULL;
+	uint64_t a = (ar->cur + align - 1) & ~(align - 1);
 	if (a > ar->end || n > ar->end - a)
 		return nb_err_internal("ACPI: no room for the %s (%zu bytes) in [0x%llx, 0x%llx)",
 				       what, n, (unsigned long long)ar->gpa,
@@ -282,6 +337,11 @@ static int area_take(struct area *ar, size_t n, const char *what, uint64_t *at)
 	return 0;
 }
 
+static int area_take(struct area *ar, size_t n, const char *what, uint64_t *at)
+{
+	return area_take_aligned(ar, n, 16, what, at);
+}
+
 int acpi_build(struct guest_mem *m, struct platform *p, uint64_t gpa, uint64_t room,
 	       uint64_t *end)
 {
@@ -289,19 +349,27 @@ int acpi_build(struct guest_mem *m, struct platform *p, uint64_t gpa, uint64_t r
 	 * DSDT ~1.6 KiB). */
 	static __thread uint8_t buf[8192];
 	struct area ar = { gpa, gpa + room, gpa };
-	uint64_t rsdp = 0, rsdt = 0, xsdt = 0, fadt = 0, madt = 0, dsdt = 0;
+	uint64_t rsdp = 0, rsdt = 0, xsdt = 0, fadt = 0, madt = 0, dsdt = 0, facs = 0;
 	if (p->ncpus == 0 || p->ncpus > PLATFORM_MAX_CPUS)
 		return nb_err_internal("ACPI: %u vCPUs (1..%d)", p->ncpus, PLATFORM_MAX_CPUS);
 	if (area_take(&ar, ACPI_RSDP_LENGTH, "RSDP", &rsdp) < 0)
 		return -1;
 
-	size_t n = acpi_build_dsdt(buf, sizeof(buf), p);
+	size_t n;
+	if (p->acpi_pc) {
+		n = acpi_build_facs(buf, sizeof(buf));
+		if (area_take_aligned(&ar, n, ACPI_FACS_ALIGN, "FACS", &facs) < 0 ||
+		    mem_copy_in(m, facs, buf, n) < 0)
+			return -1;
+	}
+
+	n = acpi_build_dsdt(buf, sizeof(buf), p);
 	if (n == 0)
 		return nb_err_internal("ACPI: DSDT does not fit in %zu bytes", sizeof(buf));
 	if (area_take(&ar, n, "DSDT", &dsdt) < 0 || mem_copy_in(m, dsdt, buf, n) < 0)
 		return -1;
 
-	n = acpi_build_fadt(buf, sizeof(buf), p, dsdt);
+	n = acpi_build_fadt(buf, sizeof(buf), p, dsdt, facs);
 	if (n == 0 || area_take(&ar, n, "FADT", &fadt) < 0 || mem_copy_in(m, fadt, buf, n) < 0)
 		return -1;
 

@@ -409,6 +409,10 @@ int boot_load(struct boot_ctx *ctx)
 		ctx->format = to->name;
 		r = to->load(ctx, &f);
 	}
+	/* Only the loader knows whether POST runs (a bzImage may hand over to
+	 * its 16-bit setup): the tables follow it. */
+	if (r == 0)
+		r = boot_tables_post(ctx);
 	boot_file_close(&f);
 	if (r == 0 && ctx->log)
 		fprintf(ctx->log, "nobios: %s: loaded as %s; entry: %s\n", path, ctx->format,

@@ -197,6 +197,10 @@ int boot_inspect_file(struct boot_file *f, const struct boot_config *cfg, FILE *
  * NULL), written at their fixed places in mem/layout.h; sets plat->rsdp and
  * plat->mp_floating.  boot_load() calls it before the format loads. */
 int boot_tables_build(struct boot_ctx *ctx);
+/* After the format loaded: when the pseudo-BIOS's POST will run
+ * (ctx->needs_bios), the tables again in their PC flavour (boot/acpi.h).
+ * 0 or -1 with nb_err(). */
+int boot_tables_post(struct boot_ctx *ctx);
 
 /* Shared helpers for loaders. */
 /* Place the command line at LAYOUT_CMDLINE (checked against max incl. NUL). */

@@ -60,6 +60,34 @@ static int reset_vector_install(struct guest_mem *m)
 	return mem_copy_in(m, LAYOUT_RESET_VECTOR, stub, sizeof(stub));
 }
 
+/* The ACPI and MP tables, from LAYOUT_BOOT_TABLES: the RSDP always at its
+ * start, so an address a loader handed on stays valid when they are built
+ * again. */
+static int tables_write(struct boot_ctx *ctx)
+{
+	struct platform *p = ctx->plat;
+	uint64_t end = 0;
+	if (acpi_build(ctx->mem, p, LAYOUT_BOOT_TABLES, LAYOUT_BOOT_TABLES_END - LAYOUT_BOOT_TABLES,
+		       &end) < 0)
+		return -1;
+	uint64_t mp_cfg = (end + 15) & ~15ULL;
+	if (mptable_build(ctx->mem, p, LAYOUT_MP_FLOATING, mp_cfg, LAYOUT_BOOT_TABLES_END - mp_cfg,
+			  &end) < 0)
+		return -1;
+	if (ctx->log)
+		fprintf(ctx->log,
+			"nobios: boot tables: ACPI RSDP at 0x%" PRIx64 " (FADT: %s; MADT: %u local "
+			"APICs, IOAPIC %u; DSDT: %u virtio devices; SCI IRQ %u), MP floating pointer at "
+			"0x%" PRIx64 " -> configuration table at 0x%" PRIx64 "; [0x%llx, 0x%" PRIx64
+			") used\n",
+			p->rsdp,
+			p->acpi_pc ? "PC (PM1a blocks, PM timer, FACS) for the pseudo-BIOS's POST"
+				   : "hardware-reduced",
+			p->ncpus, p->ioapic_id, p->nvirtio, acpi_sci_irq(p), p->mp_floating,
+			mp_cfg, (unsigned long long)LAYOUT_BOOT_TABLES, end);
+	return 0;
+}
+
 int boot_tables_build(struct boot_ctx *ctx)
 {
 	struct platform *p = ctx->plat;
@@ -72,21 +100,19 @@ int boot_tables_build(struct boot_ctx *ctx)
 		return nb_err("-m: the ACPI and MP tables need guest RAM up to 1 MiB");
 	if (reset_vector_install(ctx->mem) < 0)
 		return -1;
-	uint64_t end = 0;
-	if (acpi_build(ctx->mem, p, LAYOUT_BOOT_TABLES, LAYOUT_BOOT_TABLES_END - LAYOUT_BOOT_TABLES,
-		       &end) < 0)
-		return -1;
-	uint64_t mp_cfg = (end + 15) & ~15ULL;
-	if (mptable_build(ctx->mem, p, LAYOUT_MP_FLOATING, mp_cfg, LAYOUT_BOOT_TABLES_END - mp_cfg,
-			  &end) < 0)
-		return -1;
-	if (ctx->log)
-		fprintf(ctx->log,
-			"nobios: boot tables: ACPI RSDP at 0x%" PRIx64 " (MADT: %u local APICs, "
-			"IOAPIC %u; DSDT: %u virtio devices; SCI IRQ %u), MP floating pointer at "
-			"0x%" PRIx64 " -> configuration table at 0x%" PRIx64 "; [0x%llx, 0x%" PRIx64
-			") used\n",
-			p->rsdp, p->ncpus, p->ioapic_id, p->nvirtio, acpi_sci_irq(p), p->mp_floating,
-			mp_cfg, (unsigned long long)LAYOUT_BOOT_TABLES, end);
-	return 0;
+	p->acpi_pc = false;
+	return tables_write(ctx);
+}
+
+int boot_tables_post(struct boot_ctx *ctx)
+{
+	struct platform *p = ctx->plat;
+	if (!p || !ctx->needs_bios || p->acpi_pc)
+		return 0;
+	/* POST will run: the machine is a PC from the guest's point of view
+	 * (8259s at the BIOS's vectors, the PIT ticking), and its ACPI tables
+	 * must say so (boot/acpi.h).  The pseudo-BIOS image already holds the
+	 * reset vector: only the tables are written again. */
+	p->acpi_pc = true;
+	return tables_write(ctx);
 }

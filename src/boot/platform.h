@@ -47,6 +47,10 @@ struct platform {
 	unsigned ioapic_pins;       /* KVM's in-kernel IOAPIC: 24 */
 	struct platform_virtio virtio[PLATFORM_MAX_VIRTIO];
 	unsigned nvirtio;
+	/* The pseudo-BIOS's POST runs (a PC-style boot): the ACPI tables
+	 * describe a PC (PM1 blocks, PM timer, FACS), not a hardware-reduced
+	 * platform (boot/acpi.h).  Set by boot_load once the format is known. */
+	bool acpi_pc;
 	/* Written by the table builders during loading: guest-physical
 	 * addresses, 0 where there is no such table. */
 	uint64_t rsdp;              /* ACPI RSDP */

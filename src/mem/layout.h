@@ -74,6 +74,13 @@
 #define LAYOUT_PORT_ACPI_SLEEP_STATUS  0x601
 #define LAYOUT_PORT_ACPI_RESET         0x602
 #define LAYOUT_ACPI_RESET_VALUE        0x01
+/* The PC flavour's fixed hardware (boot/acpi.h), after them: the PM1a
+ * event block (PM1_STS at 0x604, PM1_EN at 0x606), the PM1a control block
+ * and the PM timer, each aligned to its length. */
+#define LAYOUT_PORT_ACPI_PM1A_EVT      0x604
+#define LAYOUT_PORT_ACPI_PM1A_CNT      0x608
+#define LAYOUT_PORT_ACPI_PM_TMR        0x60C
+#define LAYOUT_PORT_ACPI_END           0x610
 
 /* Smallest RAM nobios accepts: room for the low areas and a small kernel. */
 #define LAYOUT_MIN_RAM         (2ULL << 20)

@@ -33,9 +33,18 @@ run_until() {
 }
 
 if need_kvm bios-probe-hd bios-probe-hd-rw bios-probe-hd-snapshot bios-probe-floppy \
-	bios-forced-protocol bios-keyboard bios-int18 bios-trace; then
+	bios-forced-protocol bios-keyboard bios-int18 bios-trace bios-int13-hook; then
 	run_nobios 30 --disk "$HD"
 	check bios-probe-hd eval 'probe_ok && has "WRITE: refused"'
+	# issue 13 item 4: the probe hooks INT 13h and chains to the BIOS (by
+	# pushf/call far and by a far jump); -v traces the chained calls (from
+	# the hook's code in segment 0) and the services that answer "not
+	# present" (EDD 3.0 device path, PCI BIOS, APM, VBE)
+	run_split 30 -v --disk "$HD"
+	check bios-int13-hook eval 'probe_ok && has "INT13-HOOK: chained" &&
+		logged "device path ISA ATA master 1F0h" &&
+		logged "PCI BIOS installation check: not present" &&
+		logged "APM function 00h: APM not present" && logged "VBE function 00h: not supported"'
 
 	cp "$HD" "$TMP/rw.img"
 	run_nobios 30 --disk "$TMP/rw.img,rw"

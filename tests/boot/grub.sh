@@ -83,10 +83,10 @@ elif need_kvm grub-linux16 grub-linux && runs_here grub-linux16 grub-linux; then
 	run_until 300 "CORPUS-LINUX-OK" --disk "$G/grub-linux16.img,snapshot" -m 512M
 	report grub-linux16 'has "NOBIOS-GRUB-CFG linux16" && has "CORPUS-LINUX-OK"'
 	run_until 300 "CORPUS-LINUX-OK" --disk "$G/grub-linux.img,snapshot" -m 512M
-	# Known bug (tests/boot/known-bugs, issue 13): Linux dies of a "double fault" at its
-	# first local_irq_enable(): an IRQ0 on vector 08h, the 8259's base as
-	# the pseudo-BIOS left it, with the timer unmasked (GRUB's 32-bit path
-	# leaves the PIC as it is; Linux's setup code masks it, so linux16 works,
-	# and `outb 0x21 0xff` before `boot` makes this one work too).
+	# GRUB's 32-bit path leaves the 8259s as POST left them (BIOS vectors,
+	# timer unmasked); the FADT after POST describes a PC (PM1 blocks, no
+	# HW_REDUCED_ACPI), so Linux sets the PICs up itself.  Before that fix
+	# it took IRQ0 on vector 08h at its first interrupt enable: a "double
+	# fault".
 	report grub-linux 'has "NOBIOS-GRUB-CFG linux" && has "CORPUS-LINUX-OK"'
 fi

@@ -12,10 +12,15 @@
 #                     ends nobios with status 0 through the FADT's
 #                     SLEEP_CONTROL_REG (not the keyboard controller), run on
 #                     a pseudo-terminal, which nobios must leave as it found it.
+#   linux-poweroff-pc the same initramfs through the kernel's 16-bit setup
+#                     (--boot-protocol linux16: the pseudo-BIOS's POST runs,
+#                     so the FADT describes a PC): `poweroff -f` goes through
+#                     PM1a_CNT's SLP_TYP/SLP_EN, status 0, and Linux reports
+#                     no ACPI errors about the PC's fixed hardware.
 # Seconds where guest code runs in hardware; tens of minutes on kvm_pvm
 # (tests/boot/host-limits).
 . "$(dirname "$0")/lib.sh"
-ALL="linux-smp-cpus4 linux-poweroff"
+ALL="linux-smp-cpus4 linux-poweroff linux-poweroff-pc"
 need_kvm $ALL || exit 0
 need_corpus $ALL || exit 0
 KERNEL=$CORPUS/linux/vmlinuz-cloud-amd64
@@ -41,8 +46,9 @@ if runs_here linux-smp-cpus4; then
 		has "guest requested reset (jump to the reset vector"'
 fi
 
-if runs_here linux-poweroff; then
+power_initrd() {
 	# The corpus initramfs's busybox with an /init of our own.
+	[ -f "$WORK/power.cpio.gz" ] && return 0
 	mkdir -p "$WORK/root"
 	corpus_initrd=$(realpath "$CORPUS/linux/initramfs-corpus.cpio.gz")
 	(cd "$WORK/root" && gzip -dc "$corpus_initrd" | cpio -id --quiet) ||
@@ -57,6 +63,10 @@ if runs_here linux-poweroff; then
 EOF
 	chmod +x "$WORK/root/init"
 	(cd "$WORK/root" && find . | cpio -o -H newc --quiet | gzip -1) > "$WORK/power.cpio.gz"
+}
+
+if runs_here linux-poweroff; then
+	power_initrd
 	t0=$SECONDS
 	OUT=$(python3 "$(dirname "$0")/pty_run.py" "$LIMIT" -- "$NOBIOS" run "$KERNEL" \
 		--initrd "$WORK/power.cpio.gz" --cmdline "console=ttyS0 panic=-1" -m 512M --cpus 4 \
@@ -66,4 +76,15 @@ EOF
 		has "reboot: Power down" && ! has "still running" &&
 		has "guest requested power-off (ACPI SLEEP_CONTROL_REG, SLP_TYP 5 = S5)" &&
 		! has "i8042 0xFE" && has "PTY: status 0, terminal restored, raw while running"'
+fi
+
+if runs_here linux-poweroff-pc; then
+	power_initrd
+	timed linux-poweroff-pc run --boot-protocol linux16 "$KERNEL" --initrd "$WORK/power.cpio.gz" \
+		--cmdline "console=ttyS0 panic=-1" -m 512M -v
+	check linux-poweroff-pc eval '[ "$RC" = 0 ] && has "POWER: nproc=1 cpus=1" &&
+		has "FADT: PC (PM1a blocks, PM timer, FACS)" && has "ACPI: FACS 0x" &&
+		has "reboot: Power down" && ! has "still running" &&
+		has "guest requested power-off (ACPI PM1a_CNT, SLP_TYP 5 = S5)" &&
+		! has "ACPI BIOS Error" && ! has "ACPI Error" && ! has "ACPI BIOS Warning"'
 fi

@@ -546,6 +546,101 @@ main:
 	cmp ax, 0x004F
 	EXPECT ne
 
+%ifndef FLOPPY
+	; ---- EDD 3.0 (T13 EDD-3 size): device path information, checksummed
+	mov word [edd48], 0x4A
+	mov si, edd48
+	mov ah, 0x48
+	mov dl, DRIVE
+	int 0x13
+	EXPECT nc
+	cmp word [edd48], 0x4A
+	EXPECT e
+	cmp word [edd48 + 0x1E], 0xBEDD
+	EXPECT e
+	cmp byte [edd48 + 0x20], 44
+	EXPECT e
+	cmp dword [edd48 + 0x24], 'ISA '
+	EXPECT e
+	cmp dword [edd48 + 0x28], 'ATA '
+	EXPECT e
+	mov si, edd48 + 0x1E
+	mov cx, 44
+	xor al, al
+.eddsum:
+	add al, [si]
+	inc si
+	loop .eddsum
+	test al, al
+	EXPECT z
+
+	; ---- INT 13h hooked by the client, which chains to the BIOS (as iPXE,
+	; memdisk and GRUB's drivemap do): its handler is called for every
+	; INT 13h, answers for its own drive 9Fh and passes the rest on, by
+	; pushf/call far + retf 2 (results come back through it) or by a far
+	; jump (the BIOS returns to the caller directly).
+	xor ax, ax
+	mov es, ax
+	mov eax, [es:0x13 * 4]
+	mov [old13], eax
+	cli
+	mov word [es:0x13 * 4], hook13
+	mov word [es:0x13 * 4 + 2], 0
+	sti
+	mov ah, 0x08			; chained by call: geometry as before
+	mov dl, DRIVE
+	int 0x13
+	EXPECT nc
+	cmp cx, (15 << 8) | 63
+	EXPECT e
+	cmp word [hookcount], 1
+	EXPECT e
+	mov ah, 0x08			; chained by call: the BIOS's error comes back
+	mov dl, 0x81
+	int 0x13
+	EXPECT c
+	cmp word [hookcount], 2
+	EXPECT e
+	mov ah, 0x08			; the hook's own drive
+	mov dl, 0x9F
+	int 0x13
+	EXPECT nc
+	cmp cx, 0x1234
+	EXPECT e
+	cmp word [hookcount], 3
+	EXPECT e
+	mov ax, BUF_SEG			; chained by jump: CHS read of LBA 64
+	mov es, ax
+	xor bx, bx
+	mov cx, 2
+	mov dh, 1
+	mov dl, DRIVE
+	mov ax, 0x0201
+	int 0x13
+	EXPECT nc
+	xor di, di
+	mov eax, 64
+	call check_marker
+	EXPECT e
+	mov eax, 66			; EDD read through the hook
+	mov cx, 1
+	call ext_read
+	EXPECT nc
+	xor di, di
+	mov eax, 66
+	call check_marker
+	EXPECT e
+	cmp word [hookcount], 5
+	EXPECT e
+	xor ax, ax
+	mov es, ax
+	mov eax, [old13]
+	cli
+	mov [es:0x13 * 4], eax
+	sti
+	PRINT s_hooked
+%endif
+
 	; ---- verdict
 	PRINT s_done
 	mov ax, ckid
@@ -571,7 +666,32 @@ main:
 	cli
 	hlt
 
+%ifndef FLOPPY
+hook13:
+	inc word [cs:hookcount]
+	cmp dl, 0x9F
+	jne .chain
+	cmp ah, 0x08
+	jne .chain
+	mov cx, 0x1234
+	xor ah, ah
+	push bp
+	mov bp, sp
+	and word [bp + 6], 0xFFFE	; CF clear in the caller's FLAGS
+	pop bp
+	iret
+.chain:
+	cmp ah, 0x02
+	je .tail
+	pushf
+	call far [cs:old13]
+	retf 2				; the BIOS's flags to the caller
+.tail:
+	jmp far [cs:old13]
+%endif
+
 s_hello:	db "bios-probe: start", 13, 10, 0
+s_hooked:	db "INT13-HOOK: chained", 13, 10, 0
 s_fail:		db "FAIL check ", 0
 s_crlf:		db 13, 10, 0
 s_wr_refused:	db "WRITE: refused", 13, 10, 0
@@ -587,7 +707,9 @@ bootdrv:	db 0
 seen_1m:	db 0
 nfail:		dw 0
 dap:		times 24 db 0
-edd48:		times 32 db 0
+edd48:		times 80 db 0
+old13:		dd 0
+hookcount:	dw 0
 gdt87:		times 48 db 0
 
 	times 16 * 512 - ($ - $$) db 0

@@ -1,7 +1,8 @@
 /* test_acpi.c - nobios's ACPI tables (src/boot/acpi.c) against ACPI 6.0's
  * layouts: RSDP (5.2.5.3), the table header (5.2.6), RSDT/XSDT, FADT (table
  * 5-34 offsets, HW_REDUCED_ACPI, sleep and reset registers as Generic
- * Address Structures), MADT (5.2.12 subtables), the DSDT's AML byte for byte;
+ * Address Structures; the PC flavour's PM1a blocks, PM timer and FACS,
+ * table 5-37), MADT (5.2.12 subtables), the DSDT's AML byte for byte;
  * then the boot tables as each format hands them over (PVH rsdp_paddr, the
  * zero page's acpi_rsdp_addr, Multiboot2's tags 14/15), the reset vector
  * stub and the E820 map that covers them. */
@@ -65,7 +66,7 @@ static void test_fadt(void **st)
 {
 	(void)st;
 	struct platform p = plat(2);
-	size_t n = acpi_build_fadt(t, sizeof(t), &p, 0xE0030);
+	size_t n = acpi_build_fadt(t, sizeof(t), &p, 0xE0030, 0);
 	assert_int_equal(n, 276); /* FADT revision 6 (ACPI 6.0): 0x114 bytes */
 	check_header(t, "FACP", 276, 6);
 	assert_int_equal(r32(t + 36), 0);        /* FIRMWARE_CTRL: no FACS */
@@ -95,7 +96,92 @@ static void test_fadt(void **st)
 	assert_memory_equal(t + 244, sleep_ctl, 12);
 	assert_memory_equal(t + 256, sleep_sts, 12);
 	assert_memory_equal(t + 268, "NOBIOS  ", 8);
-	assert_int_equal(acpi_build_fadt(t, 275, &p, 0), 0);
+	assert_int_equal(acpi_build_fadt(t, 275, &p, 0, 0), 0);
+}
+
+/* The PC flavour (after POST): PM1a event/control blocks and the PM timer
+ * in both the ACPI 1.0 fields and the GAS, the FACS, no HW_REDUCED_ACPI. */
+static void test_fadt_pc(void **st)
+{
+	(void)st;
+	struct platform p = plat(1);
+	p.acpi_pc = true;
+	/* the FACS is required, 64-byte aligned, below 4 GiB */
+	assert_int_equal(acpi_build_fadt(t, sizeof(t), &p, 0xE0100, 0), 0);
+	assert_int_equal(acpi_build_fadt(t, sizeof(t), &p, 0xE0100, 0xE0050), 0);
+	assert_int_equal(acpi_build_fadt(t, sizeof(t), &p, 0xE0100, 0x100000000ULL), 0);
+	size_t n = acpi_build_fadt(t, sizeof(t), &p, 0xE0100, 0xE0040);
+	assert_int_equal(n, 276);
+	check_header(t, "FACP", 276, 6);
+	assert_int_equal(r32(t + 36), 0xE0040);  /* FIRMWARE_CTRL */
+	assert_int_equal(r64(t + 132), 0);       /* X_FIRMWARE_CTRL: 0, so FIRMWARE_CTRL counts */
+	assert_int_equal(r32(t + 40), 0xE0100);  /* DSDT */
+	assert_int_equal(r16(t + 46), 9);        /* SCI_INT */
+	assert_int_equal(r32(t + 48), 0);        /* SMI_CMD: always in ACPI mode */
+	assert_int_equal(t[52], 0);              /* ACPI_ENABLE */
+	assert_int_equal(t[53], 0);              /* ACPI_DISABLE */
+	assert_int_equal(r32(t + 56), 0x604);    /* PM1a_EVT_BLK */
+	assert_int_equal(r32(t + 60), 0);        /* PM1b_EVT_BLK */
+	assert_int_equal(r32(t + 64), 0x608);    /* PM1a_CNT_BLK */
+	assert_int_equal(r32(t + 68), 0);        /* PM1b_CNT_BLK */
+	assert_int_equal(r32(t + 72), 0);        /* PM2_CNT_BLK */
+	assert_int_equal(r32(t + 76), 0x60C);    /* PM_TMR_BLK */
+	assert_int_equal(r32(t + 80), 0);        /* GPE0_BLK */
+	assert_int_equal(r32(t + 84), 0);        /* GPE1_BLK */
+	assert_int_equal(t[88], 4);              /* PM1_EVT_LEN */
+	assert_int_equal(t[89], 2);              /* PM1_CNT_LEN */
+	assert_int_equal(t[90], 0);              /* PM2_CNT_LEN */
+	assert_int_equal(t[91], 4);              /* PM_TMR_LEN */
+	assert_int_equal(t[92], 0);              /* GPE0_BLK_LEN */
+	assert_int_equal(t[93], 0);              /* GPE1_BLK_LEN */
+	assert_int_equal(r16(t + 96), 101);      /* P_LVL2_LAT > 100: no C2 */
+	assert_int_equal(r16(t + 98), 1001);     /* P_LVL3_LAT > 1000: no C3 */
+	assert_int_equal(t[108], 0x32);          /* CENTURY: CMOS index */
+	assert_int_equal(r16(t + 109), 0x7);     /* legacy devices, 8042, no VGA */
+	uint32_t flags = r32(t + 112);
+	assert_false(flags & (1u << 20));        /* not HW_REDUCED_ACPI */
+	assert_false(flags & (1u << 8));         /* TMR_VAL_EXT clear: 24-bit timer */
+	assert_int_equal(flags, (1u << 0) | (1u << 2) | (1u << 4) | (1u << 5) | (1u << 10));
+	static const uint8_t reset_gas[12] = { 1, 8, 0, 1, 0x02, 0x06 };
+	assert_memory_equal(t + 116, reset_gas, 12);
+	assert_int_equal(t[128], 0x01);
+	/* X_PM1a_EVT_BLK (148): I/O, 32 bits, word access; X_PM1b (160) none;
+	 * X_PM1a_CNT_BLK (172): 16 bits; X_PM_TMR_BLK (208): 32 bits, dword */
+	static const uint8_t evt[12] = { 1, 32, 0, 2, 0x04, 0x06 };
+	static const uint8_t cnt[12] = { 1, 16, 0, 2, 0x08, 0x06 };
+	static const uint8_t tmr[12] = { 1, 32, 0, 3, 0x0C, 0x06 };
+	static const uint8_t none[12] = { 0 };
+	assert_memory_equal(t + 148, evt, 12);
+	assert_memory_equal(t + 160, none, 12);
+	assert_memory_equal(t + 172, cnt, 12);
+	assert_memory_equal(t + 184, none, 12);  /* X_PM1b_CNT_BLK */
+	assert_memory_equal(t + 196, none, 12);  /* X_PM2_CNT_BLK */
+	assert_memory_equal(t + 208, tmr, 12);
+	assert_memory_equal(t + 220, none, 12);  /* X_GPE0_BLK */
+	assert_memory_equal(t + 232, none, 12);  /* X_GPE1_BLK */
+	assert_memory_equal(t + 244, none, 12);  /* SLEEP_CONTROL_REG: reduced only */
+	assert_memory_equal(t + 256, none, 12);  /* SLEEP_STATUS_REG */
+	assert_memory_equal(t + 268, "NOBIOS  ", 8);
+}
+
+static void test_facs(void **st)
+{
+	(void)st;
+	memset(t, 0xAA, 128);
+	assert_int_equal(acpi_build_facs(t, 63), 0);
+	assert_int_equal(acpi_build_facs(t, sizeof(t)), 64);
+	assert_memory_equal(t, "FACS", 4);
+	assert_int_equal(r32(t + 4), 64);        /* Length */
+	assert_int_equal(r32(t + 8), 0);         /* Hardware Signature */
+	assert_int_equal(r32(t + 12), 0);        /* Firmware Waking Vector */
+	assert_int_equal(r32(t + 16), 0);        /* Global Lock: free */
+	assert_int_equal(r32(t + 20), 0);        /* Flags: no S4BIOS, no 64-bit wake */
+	assert_int_equal(r64(t + 24), 0);        /* X Firmware Waking Vector */
+	assert_int_equal(t[32], 2);              /* Version */
+	assert_int_equal(r32(t + 36), 0);        /* OSPM Flags */
+	for (unsigned o = 40; o < 64; o++)
+		assert_int_equal(t[o], 0);
+	assert_int_equal(t[64], 0xAA);           /* nothing past 64 bytes */
 }
 
 static void test_madt(void **st)
@@ -223,7 +309,7 @@ static void test_sci_irq(void **st)
 	p.virtio[0].gsi = 9;
 	p.virtio[1].gsi = 10;
 	assert_int_equal(acpi_sci_irq(&p), 11); /* never shares a virtio GSI */
-	size_t n = acpi_build_fadt(t, sizeof(t), &p, 0);
+	size_t n = acpi_build_fadt(t, sizeof(t), &p, 0, 0);
 	assert_int_equal(n, 276);
 	assert_int_equal(r16(t + 46), 11);
 	n = acpi_build_madt(t, sizeof(t), &p);
@@ -256,6 +342,14 @@ static void check_rsdp_in(struct fake_machine *m, uint64_t rsdp, unsigned ncpus)
 	check_header(ram + madt, "APIC", 44 + 8 * ncpus + 12 + 20 + 6, 4);
 	uint64_t dsdt = r64(ram + fadt + 140);
 	check_header(ram + dsdt, "DSDT", r32(ram + dsdt + 4), 2);
+	uint64_t facs = r32(ram + fadt + 36);
+	if (facs) {
+		assert_int_equal(facs & 63, 0);
+		assert_true(facs > rsdp && facs < 0xF0000);
+		assert_memory_equal(ram + facs, "FACS", 4);
+		assert_int_equal(r32(ram + facs + 4), 64);
+		assert_true(facs + 64 <= dsdt || facs >= dsdt + r32(ram + dsdt + 4));
+	}
 	/* every table 16-byte aligned, inside [0xE0000, 0xF0000) */
 	const uint64_t all[] = { rsdp, rsdt, xsdt, fadt, madt, dsdt };
 	for (size_t i = 0; i < 6; i++) {
@@ -287,6 +381,38 @@ static void test_build_in_memory(void **st)
 	p.virtio[3].gsi = 19;
 	p.ioapic_id = 3;
 	assert_int_equal(boot_tables_build(&m->ctx), -1);
+	fake_machine_free(m);
+}
+
+/* After a loader that runs POST the tables are written again as a PC's, the
+ * RSDP where it was, and the pseudo-BIOS's reset vector left alone; a
+ * direct boot keeps the hardware-reduced FADT. */
+static void test_tables_after_post(void **st)
+{
+	(void)st;
+	struct fake_machine *m = fake_machine_new(FAKE_RAM);
+	struct platform p = plat(2);
+	m->ctx.plat = &p;
+	assert_int_equal(boot_tables_build(&m->ctx), 0);
+	uint8_t *ram = m->ram;
+	uint64_t fadt = r32(ram + r32(ram + 0xE0000 + 16) + 36);
+	assert_true(r32(ram + fadt + 112) & (1u << 20));
+	assert_int_equal(boot_tables_post(&m->ctx), 0); /* no POST: nothing changes */
+	assert_false(p.acpi_pc);
+	ram[0xFFFF5] = 0x5A; /* stands for the BIOS image's bytes after its jump */
+	m->ctx.needs_bios = true;
+	assert_int_equal(boot_tables_post(&m->ctx), 0);
+	assert_true(p.acpi_pc);
+	assert_int_equal(p.rsdp, 0xE0000);
+	check_rsdp_in(m, p.rsdp, 2);
+	fadt = r32(ram + r32(ram + 0xE0000 + 16) + 36);
+	assert_false(r32(ram + fadt + 112) & (1u << 20));
+	assert_int_equal(r32(ram + fadt + 64), 0x608);
+	assert_int_not_equal(r32(ram + fadt + 36), 0);
+	assert_int_equal(ram[0xFFFF5], 0x5A);
+	/* the MP floating pointer still finds its configuration table */
+	uint32_t cfg = r32(ram + p.mp_floating + 4);
+	assert_memory_equal(ram + cfg, "PCMP", 4);
 	fake_machine_free(m);
 }
 
@@ -356,10 +482,13 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_checksum),
 		cmocka_unit_test(test_fadt),
+		cmocka_unit_test(test_fadt_pc),
+		cmocka_unit_test(test_facs),
 		cmocka_unit_test(test_madt),
 		cmocka_unit_test(test_dsdt),
 		cmocka_unit_test(test_sci_irq),
 		cmocka_unit_test(test_build_in_memory),
+		cmocka_unit_test(test_tables_after_post),
 		cmocka_unit_test(test_e820_covers),
 		cmocka_unit_test(test_formats_pass_rsdp),
 	};

@@ -308,6 +308,75 @@ static void test_dap(void **st)
 	assert_true(cf(f));
 }
 
+/* AH=48h in each size the caller's buffer asks for: EDD 1.1 (1Ah), 2.0
+ * (1Eh, DPTE FFFF:FFFF), Phoenix EDD 3.0 (42h) and T13 EDD-3 (4Ah) with the
+ * device path information (key BEDDh, its length, "ISA", "ATA", base 1F0h,
+ * master) summing to zero; never more than the buffer; bounds checked. */
+static void test_edd30(void **st)
+{
+	struct fx *f = *st;
+	static const struct { uint16_t ask, got; uint8_t dpi; } sizes[] = {
+		{ 0x1A, 0x1A, 0 }, { 0x1D, 0x1A, 0 }, { 0x1E, 0x1E, 0 }, { 0x41, 0x1E, 0 },
+		{ 0x42, 0x42, 36 }, { 0x49, 0x42, 36 }, { 0x4A, 0x4A, 44 }, { 0xFFFF, 0x4A, 44 },
+	};
+	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		memset(f->ram + 0x8100, 0xCC, 0x100);
+		mem_write16(&f->mem, 0x8100, sizes[i].ask);
+		ext(f, 0x4800, 0x8100);
+		assert_false(cf(f));
+		const uint8_t *p = f->ram + 0x8100;
+		assert_int_equal(p[0] | p[1] << 8, sizes[i].got);
+		assert_int_equal(p[sizes[i].got], 0xCC); /* nothing past the result */
+		assert_int_equal(p[2] & 2, 2);           /* CHS valid */
+		assert_int_equal(rd32(f, 0x8100 + 4), f->b.hd.cyls);
+		assert_int_equal(rd32(f, 0x8100 + 8), f->b.hd.heads);
+		assert_int_equal(rd32(f, 0x8100 + 12), f->b.hd.spt);
+		assert_int_equal(rd32(f, 0x8100 + 16), DISK / 512);
+		assert_int_equal(p[0x18] | p[0x19] << 8, 512);
+		if (sizes[i].got >= 0x1E)
+			assert_int_equal(rd32(f, 0x8100 + 0x1A), 0xFFFFFFFF);
+		if (!sizes[i].dpi)
+			continue;
+		assert_int_equal(p[0x1E] | p[0x1F] << 8, 0xBEDD);
+		assert_int_equal(p[0x20], sizes[i].dpi);
+		assert_int_equal(p[0x21] | p[0x22] | p[0x23], 0);
+		assert_memory_equal(p + 0x24, "ISA ", 4);
+		assert_memory_equal(p + 0x28, "ATA     ", 8);
+		assert_int_equal(p[0x30] | p[0x31] << 8, 0x1F0);
+		for (unsigned o = 0x32; o < 0x38; o++)
+			assert_int_equal(p[o], 0);
+		for (unsigned o = 0x38; o < 0x1Eu + sizes[i].dpi - 1; o++)
+			assert_int_equal(p[o], 0); /* ATA master; reserved bytes */
+		uint8_t sum = 0;
+		for (unsigned o = 0x1E; o < 0x1Eu + sizes[i].dpi; o++)
+			sum = (uint8_t)(sum + p[o]);
+		assert_int_equal(sum, 0);
+	}
+	/* the diskette has no device path */
+	uint8_t out[0x4A];
+	struct bios_disk fd = f->b.hd;
+	fd.floppy = true;
+	assert_int_equal(bios_edd_params(&fd, 0x4A, out, sizeof(out)), 0x1E);
+	assert_int_equal(bios_edd_params(&f->b.hd, 0x4A, out, 0x49), 0); /* cap checked */
+	assert_int_equal(bios_edd_params(&f->b.hd, 0x19, out, sizeof(out)), 0);
+	/* a buffer that ends past RAM (a guest whose RAM ends within real-mode
+	 * reach), or over the firmware, is refused whole */
+	const uint64_t top = 0x10FFF0;
+	assert_int_equal(mem_init_buf(&f->mem, f->ram, top), 0);
+	mem_write16(&f->mem, top - 0x40, 0x4A);
+	ext(f, 0x4800, top - 0x40);
+	assert_true(cf(f));
+	assert_int_equal(ah(f), BIOS_DISK_BAD_PARAM);
+	assert_int_equal(f->ram[top - 0x40 + 2], 0);
+	ext(f, 0x4800, top - 1); /* the size word itself out of RAM */
+	assert_true(cf(f));
+	assert_int_equal(mem_init_buf(&f->mem, f->ram, RAM), 0);
+	mem_write16(&f->mem, LAYOUT_BIOS - 0x20, 0x4A);
+	ext(f, 0x4800, LAYOUT_BIOS - 0x20);
+	assert_true(cf(f));
+	assert_memory_equal(f->ram + LAYOUT_BIOS, bios_image, 16);
+}
+
 /* ---- INT 15h */
 static void test_e820(void **st)
 {
@@ -386,8 +455,9 @@ static void test_a20_and_unsupported(void **st)
 	bios_call(&f->b, 0x15, s);
 	assert_int_equal(s->gpr[CPU_RAX] & 0xFF, 1);
 
-	uint16_t calls[][2] = { { 0x15, 0x5300 }, { 0x15, 0xC200 }, { 0x13, 0x9900 },
-				{ 0x1A, 0xB101 }, { 0x14, 0x0000 }, { 0x10, 0x7700 } };
+	uint16_t calls[][2] = { { 0x15, 0x5300 }, { 0x15, 0x5301 }, { 0x15, 0x5308 },
+				{ 0x15, 0xC200 }, { 0x13, 0x9900 }, { 0x14, 0x0000 },
+				{ 0x10, 0x7700 } };
 	for (size_t i = 0; i < sizeof(calls) / sizeof(calls[0]); i++) {
 		s = regs(f, calls[i][1]);
 		s->gpr[CPU_RDX] = 0x80;
@@ -395,6 +465,38 @@ static void test_a20_and_unsupported(void **st)
 		assert_true(cf(f));
 		assert_int_equal(ah(f), 0x86);
 		assert_int_equal(frame_flags(f) & 1, 1);
+	}
+	/* PCI BIOS: no PCI bus.  B101h fails without "PCI " in EDX, the
+	 * searches find nothing, the rest is not supported. */
+	s = regs(f, 0xB101);
+	s->gpr[CPU_RDX] = 0x12345678;
+	s->gpr[CPU_RDI] = 0x9ABC;
+	bios_call(&f->b, 0x1A, s);
+	assert_true(cf(f));
+	assert_int_equal(ah(f), 0x81);
+	assert_int_equal(frame_flags(f) & 1, 1);
+	assert_int_equal(s->gpr[CPU_RDX], 0x12345678);
+	assert_int_equal(s->gpr[CPU_RDI], 0x9ABC);
+	for (uint16_t ax = 0xB102; ax <= 0xB103; ax++) {
+		s = regs(f, ax);
+		bios_call(&f->b, 0x1A, s);
+		assert_true(cf(f));
+		assert_int_equal(ah(f), 0x86);
+	}
+	s = regs(f, 0xB10A);
+	bios_call(&f->b, 0x1A, s);
+	assert_true(cf(f));
+	assert_int_equal(ah(f), 0x81);
+	/* VBE: AX=0100h (AL != 4Fh: not supported), the buffer untouched */
+	for (uint16_t ax = 0x4F00; ax <= 0x4F15; ax++) {
+		s = regs(f, ax);
+		seg(&s->es, 0x3000);
+		s->gpr[CPU_RDI] = 0;
+		memset(f->ram + 0x30000, 0xEE, 512);
+		bios_call(&f->b, 0x10, s);
+		assert_int_equal(s->gpr[CPU_RAX] & 0xFFFF, 0x0100);
+		assert_int_equal(f->ram[0x30000], 0xEE);
+		assert_int_equal(f->ram[0x301FF], 0xEE);
 	}
 	/* C0h points at the firmware's table */
 	s = regs(f, 0xC000);
@@ -718,6 +820,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_geometry, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_chs_read, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dap, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_edd30, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_e820, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_a20_and_unsupported, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_block_move, setup, teardown),
