@@ -121,9 +121,10 @@ int kvm_host_detect(int kvm_fd, struct kvm_host *h);
 int kvm_cpuid_setup(struct machine *m, struct vcpu *v);
 
 /* vcpu.c */
-/* Create vCPU id (KVM_CREATE_VCPU, kvm_run, CPUID); v must be zeroed. */
-/* The per-VM facts vcpu_create uses (m->vcpu_run_size, m->vcpu_sync_regs). */
+/* The per-VM facts vcpu_create uses (m->vcpu_run_size, m->vcpu_sync_regs),
+ * once before the first vCPU. */
 int vcpu_probe(struct machine *m);
+/* Create vCPU id (KVM_CREATE_VCPU, kvm_run, CPUID); v must be zeroed. */
 int vcpu_create(struct machine *m, struct vcpu *v, int id);
 void vcpu_destroy(struct vcpu *v);
 int vcpu_get_state(struct vcpu *v, struct cpu_state *s);
