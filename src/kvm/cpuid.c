@@ -105,11 +105,13 @@ int kvm_cpuid_setup(struct machine *m, struct vcpu *v)
 			.flags = k->flags & KVM_CPUID_FLAG_SIGNIFCANT_INDEX ? CPUID_FLAG_INDEXED : 0,
 			.eax = k->eax, .ebx = k->ebx, .ecx = k->ecx, .edx = k->edx };
 	}
-	/* KVM's TSC rate for this vCPU (the host's, unless set otherwise). */
-	int khz = ioctl(v->fd, KVM_GET_TSC_KHZ, 0);
+	/* KVM's TSC rate for this vCPU: each starts at the VM's default (the
+	 * host's) and nobios sets none, so vCPU 0's holds for all. */
+	if (v->id == 0)
+		m->tsc_khz = ioctl(v->fd, KVM_GET_TSC_KHZ, 0);
 	struct cpuid_policy pol = {
 		.apic_id = (unsigned)v->id, .ncpus = m->nvcpus,
-		.tsc_khz = khz > 0 ? (uint32_t)khz : 0, .emulating = m->host.emulating,
+		.tsc_khz = m->tsc_khz > 0 ? (uint32_t)m->tsc_khz : 0, .emulating = m->host.emulating,
 		.mask = m->cfg.cpuid_mask, .keep = m->cfg.cpuid_keep,
 		.log = v->id == 0 ? m->cfg.log : NULL,
 	};

@@ -106,6 +106,12 @@ struct machine {
 	pthread_mutex_t dump_lock;
 	/* KVM_GET_SUPPORTED_CPUID, read once for all vCPUs (cpuid.c). */
 	struct kvm_cpuid2 *supported_cpuid;
+	/* What every vCPU's set-up needs and is the same for all of them, read
+	 * once (setup_vcpus, kvm_cpuid_setup): each is an ioctl, and these
+	 * were three of a vCPU's six. */
+	size_t vcpu_run_size;        /* KVM_GET_VCPU_MMAP_SIZE */
+	bool vcpu_sync_regs;         /* have KVM copy regs/sregs/events out at every exit */
+	int tsc_khz;                 /* KVM_GET_TSC_KHZ of vCPU 0 (nobios never sets a rate) */
 	struct gdbstub *gdb;         /* --gdb stub or NULL (issue 5) */
 	struct hang_watch *hang;     /* hlt-with-IF=0 watcher (debug.c) */
 };
@@ -115,6 +121,9 @@ int kvm_host_detect(int kvm_fd, struct kvm_host *h);
 int kvm_cpuid_setup(struct machine *m, struct vcpu *v);
 
 /* vcpu.c */
+/* The per-VM facts vcpu_create uses (m->vcpu_run_size, m->vcpu_sync_regs),
+ * once before the first vCPU. */
+int vcpu_probe(struct machine *m);
 /* Create vCPU id (KVM_CREATE_VCPU, kvm_run, CPUID); v must be zeroed. */
 int vcpu_create(struct machine *m, struct vcpu *v, int id);
 void vcpu_destroy(struct vcpu *v);

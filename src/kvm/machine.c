@@ -518,6 +518,8 @@ static int setup_vcpus(struct machine *m)
 	if (check_vcpu_limit(m) < 0)
 		return -1;
 	uint64_t t0 = timeline_now_us();
+	if (vcpu_probe(m) < 0)
+		return -1;
 	for (unsigned i = 0; i < m->nvcpus; i++)
 		if (vcpu_create(m, &m->vcpus[i], (int)i) < 0) {
 			nb_err_prefix("vCPU %u", i);

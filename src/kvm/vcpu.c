@@ -33,6 +33,25 @@ struct vcpu *vcpu_current(void)
 	return current_vcpu;
 }
 
+/* Where KVM resets the vCPU at a triple fault, have it copy the state out at
+ * every exit (no extra ioctl), so the dump can show the last state the guest
+ * really had. */
+#define VCPU_SYNC_REGS (KVM_SYNC_X86_REGS | KVM_SYNC_X86_SREGS | KVM_SYNC_X86_EVENTS)
+
+int vcpu_probe(struct machine *m)
+{
+	int sz = ioctl(m->kvm_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
+	if (sz < (int)sizeof(struct kvm_run))
+		return nb_err_errno("KVM_GET_VCPU_MMAP_SIZE");
+	m->vcpu_run_size = (size_t)sz;
+	m->vcpu_sync_regs = false;
+	if (m->host.shutdown_resets) {
+		int caps = ioctl(m->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_SYNC_REGS);
+		m->vcpu_sync_regs = caps > 0 && ((unsigned)caps & VCPU_SYNC_REGS) == VCPU_SYNC_REGS;
+	}
+	return 0;
+}
+
 int vcpu_create(struct machine *m, struct vcpu *v, int id)
 {
 	memset(v, 0, sizeof(*v));
@@ -42,25 +61,15 @@ int vcpu_create(struct machine *m, struct vcpu *v, int id)
 	v->fd = ioctl(m->vm_fd, KVM_CREATE_VCPU, id);
 	if (v->fd < 0)
 		return nb_err_errno("KVM_CREATE_VCPU");
-	int sz = ioctl(m->kvm_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
-	if (sz < (int)sizeof(struct kvm_run))
-		return nb_err_errno("KVM_GET_VCPU_MMAP_SIZE");
-	v->run_size = sz;
-	v->run = mmap(NULL, sz, PROT_READ | PROT_WRITE, MAP_SHARED, v->fd, 0);
+	v->run_size = m->vcpu_run_size;
+	v->run = mmap(NULL, v->run_size, PROT_READ | PROT_WRITE, MAP_SHARED, v->fd, 0);
 	if (v->run == MAP_FAILED) {
 		v->run = NULL;
 		return nb_err_errno("mmap kvm_run");
 	}
-	/* Where KVM resets the vCPU at a triple fault, have it copy the state
-	 * out at every exit (no extra ioctl), so the dump can show the last
-	 * state the guest really had. */
-	const unsigned want = KVM_SYNC_X86_REGS | KVM_SYNC_X86_SREGS | KVM_SYNC_X86_EVENTS;
-	if (m->host.shutdown_resets) {
-		int caps = ioctl(m->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_SYNC_REGS);
-		if (caps > 0 && ((unsigned)caps & want) == want) {
-			v->run->kvm_valid_regs = want;
-			v->sync_regs = true;
-		}
+	if (m->vcpu_sync_regs) {
+		v->run->kvm_valid_regs = VCPU_SYNC_REGS;
+		v->sync_regs = true;
 	}
 	return kvm_cpuid_setup(m, v);
 }
