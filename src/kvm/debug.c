@@ -245,7 +245,8 @@ void machine_timeline_report(struct machine *m, const struct machine_result *res
  * and so can an AP the guest never started (waiting for INIT/SIPI).  When
  * every vCPU is in one of those states at once, nothing can ever wake the
  * guest.  With several vCPUs "at once" matters: a watcher thread opens a
- * round twice a second and kicks every vCPU out of KVM_RUN; each looks at
+ * round every HANG_CHECK_MS in which the guest made no exit (below) and
+ * kicks every vCPU out of KVM_RUN; each looks at
  * itself (vcpu_hang_check); one that can run reports so and goes on, which
  * ends the round; one that cannot reports and waits, out of KVM_RUN, for
  * the verdict.  Only if all report "cannot run" while all are waiting
@@ -256,6 +257,19 @@ void machine_timeline_report(struct machine *m, const struct machine_result *res
  * HANG_REPLY_MS late. */
 #define HANG_CHECK_MS 500
 #define HANG_REPLY_MS 100
+
+/* A guest that can never run again makes no exit, so a round is opened
+ * only after a tick in which no vCPU made one: a busy guest (a booting
+ * kernel, I/O) is never kicked.  Kicks are not free: each is a signal and
+ * an exit for every vCPU, and under nested virtualization an interrupt
+ * that the outer hypervisor must deliver in the middle of the guest. */
+static uint64_t exits_so_far(const struct machine *m)
+{
+	uint64_t n = 0;
+	for (unsigned i = 0; i < m->nvcpus; i++)
+		n += __atomic_load_n(&m->vcpus[i].exits_total, __ATOMIC_RELAXED);
+	return n;
+}
 
 struct hang_watch {
 	struct machine *m;
@@ -283,12 +297,18 @@ static void *hang_watch_main(void *arg)
 	struct hang_watch *h = arg;
 	struct machine *m = h->m;
 	unsigned round = 0;
+	uint64_t exits = exits_so_far(m);
 	pthread_mutex_lock(&h->lock);
 	while (!h->quit) {
 		struct timespec ts = deadline_in(HANG_CHECK_MS);
 		pthread_cond_timedwait(&h->cond, &h->lock, &ts);
 		if (h->quit)
 			break;
+		uint64_t now = exits_so_far(m);
+		if (now != exits) {
+			exits = now; /* some vCPU ran since the last tick */
+			continue;
+		}
 		if (++round == 0)
 			round = 1;
 		h->replies = h->asleep = 0;

@@ -63,7 +63,8 @@ struct vcpu {
 	struct vcpu_snapshot last;          /* the state at the last exit (sync_regs only) */
 	struct machine_result res;          /* how this vCPU's run loop ended */
 	unsigned hang_round;                /* debug.c: the last hang-check round answered */
-	/* counters for -v (this vCPU's thread only) */
+	/* counters for -v, written by this vCPU's thread only; exits_total is
+	 * also read by the hang watcher (atomically: debug.c) */
 	uint64_t exits_io, exits_mmio, exits_total, int3_injected;
 };
 

@@ -595,7 +595,8 @@ static int run_loop(struct vcpu *v, struct machine_result *res, uint64_t deadlin
 			machine_vcpu_stop(m, v, res);
 			return -1;
 		}
-		v->exits_total++;
+		/* Read by the hang watcher's thread (debug.c) as a sign of life. */
+		__atomic_store_n(&v->exits_total, v->exits_total + 1, __ATOMIC_RELAXED);
 		if (v->sync_regs && run->exit_reason != KVM_EXIT_SHUTDOWN)
 			snapshot_exit(v);
 		switch (run->exit_reason) {
