@@ -88,9 +88,10 @@ run_scripts() { # DIR
 # alone right after).  The results of a failed attempt are dropped; a third
 # failure is a FAIL.
 # A guest crash is the other thing nested TCG (QEMU 7.2) does now and then:
-# a guest that boots in every other run triple-faults or panics, with
-# registers no CPU could hold (a CS of 0x1f42e318, 2026-12-07; issue 9,
-# README "Known bugs").  A script whose every FAIL is such a crash (lib.sh's
+# a guest that boots in every other run triple-faults or panics, with state
+# no CPU of its own could hold (on 2026-12-07 Linux ran with the test host
+# kernel's own GS base; issue 9, README "Guest crashes in the SVM test
+# host").  A script whose every FAIL is such a crash (lib.sh's
 # "guest crashed:") runs once more in a new test host, said loudly and
 # counted in the summary; its second run's results are the ones that count,
 # so a crash that comes back is a FAIL.  At most SVM_CRASH_RETRIES (3)
