@@ -91,10 +91,11 @@ run_scripts() { # DIR
 # a guest that boots in every other run triple-faults or panics, with state
 # no CPU of its own could hold (on 2026-12-07 Linux ran with the test host
 # kernel's own GS base; issue 9, README "Guest crashes in the SVM test
-# host").  A script whose every FAIL is such a crash (lib.sh's
-# "guest crashed:") runs once more in a new test host, said loudly and
-# counted in the summary; its second run's results are the ones that count,
-# so a crash that comes back is a FAIL.  At most SVM_CRASH_RETRIES (3)
+# host"), or hangs until its --timeout (once, the same day).  A script whose
+# every FAIL is such a crash or hang (lib.sh's "guest failed:") runs once
+# more in a new test host, said loudly and counted in the summary; its
+# second run's results are the ones that count, so one that comes back is a
+# FAIL.  At most SVM_CRASH_RETRIES (3)
 # scripts a pass.  SVM_TIMEOUT bounds the whole pass, SVM_SCRIPT_TIMEOUT one
 # script.
 run_svm() {
@@ -126,10 +127,10 @@ run_svm() {
 			# 0: all passed; 1: some failed (in the results); else the host failed.
 			if [ $rc = 1 ] && [ $crashed = 0 ] && [ $crashes -lt "${SVM_CRASH_RETRIES:-3}" ]; then
 				fails=$(grep '^FAIL ' "$log")
-				if [ -n "$fails" ] && ! printf '%s\n' "$fails" | grep -qv 'guest crashed: '; then
+				if [ -n "$fails" ] && ! printf '%s\n' "$fails" | grep -qv 'guest failed: '; then
 					crashed=1; crashes=$((crashes + 1))
-					echo "RETRY $s: every failure above is a guest crash (nested TCG's, issue 9):" \
-						"$(printf '%s\n' "$fails" | sed 's/^FAIL \[[^]]*\] \([^:]*\):.*guest crashed: \(nobios: \)\{0,1\}\([^;]*\);.*/\1 (\3)/' | paste -sd';' - | sed 's/;/; /g')." \
+					echo "RETRY $s: every failure above is a guest crash or hang (see issue 9):" \
+						"$(printf '%s\n' "$fails" | sed 's/^FAIL \[[^]]*\] \([^:]*\):.*guest failed: \(nobios: \)\{0,1\}\([^;]*\);.*/\1 (\3)/' | paste -sd';' - | sed 's/;/; /g')." \
 						"Running $s again in a new test host; its results count."
 					echo "retry $s $(printf '%s\n' "$fails" | sed 's/^FAIL \[[^]]*\] \([^:]*\):.*/\1/' | tr '\n' ',')" >> "$RESULTS"
 					rm -f "$inner" "$log"
@@ -178,7 +179,7 @@ b=$(grep -c '^known-bug' "$RESULTS")
 [ "$b" != 0 ] && echo "KNOWN-BUG: $b tests failed on a bug tests/boot/known-bugs lists:" \
 	"$(awk '$1 == "known-bug" { printf "%s%s %s", s, $3, $2; s = ", " }' "$RESULTS")"
 r=$(grep -c '^retry' "$RESULTS")
-[ "$r" != 0 ] && echo "RETRIED: $r SVM test host script(s) after a guest crash (issue 9; their second runs counted):" \
+[ "$r" != 0 ] && echo "RETRIED: $r SVM test host script(s) after a guest crash or hang (issue 9; their second runs counted):" \
 	"$(awk '$1 == "retry" { sub(/,$/, "", $3); printf "%s%s (%s)", s, $2, $3; s = ", " }' "$RESULTS")"
-echo "$p passed, $f failed, $k skipped$([ "$b" != 0 ] && echo ", $b known bugs")$([ "$r" != 0 ] && echo ", $r script(s) retried after a guest crash")"
+echo "$p passed, $f failed, $k skipped$([ "$b" != 0 ] && echo ", $b known bugs")$([ "$r" != 0 ] && echo ", $r script(s) retried after a guest crash or hang")"
 [ "$f" = 0 ]

@@ -98,9 +98,12 @@ check() {
 	if "$@"; then t_pass "$name"; return; fi
 	# A guest kernel's own report of why it died is rarely in the last lines.
 	local oops; oops=$(printf '%s\n' "$OUT" | grep -m4 -E 'Kernel panic|BUG: |Oops|general protection|RIP: ' | tr '\n' '|')
-	# nobios's own word that the guest died (its register dump follows, so
-	# it is rarely in the tail either); tests/run.sh reads "guest crashed:"
-	local crash; crash=$(printf '%s\n' "$OUT" | grep -m1 -E '^nobios: .*(triple fault \(KVM_EXIT_SHUTDOWN\)|the guest kernel panicked)')
-	t_fail "$name" "rc=$RC; ${crash:+guest crashed: $crash; }${oops:+guest: $oops }output tail: $(printf '%s' "$OUT" | tail -5 | tr '\n' '|')"
+	# nobios's own word that the guest died or hung (its register dump
+	# follows, so it is rarely in the tail either), and where each vCPU was;
+	# tests/run.sh reads "guest failed:"
+	local died rips
+	died=$(printf '%s\n' "$OUT" | grep -m1 -E '^nobios: .*(triple fault \(KVM_EXIT_SHUTDOWN\)|the guest kernel panicked|guest still running after --timeout)')
+	[ -n "$died" ] && rips=$(printf '%s\n' "$OUT" | grep -m8 -E '^nobios: vCPU [0-9]+ \(APIC ID|^RIP=' | tr '\n' '|')
+	t_fail "$name" "rc=$RC; ${died:+guest failed: $died; }${rips:+dump: $rips }${oops:+guest: $oops }output tail: $(printf '%s' "$OUT" | tail -5 | tr '\n' '|')"
 }
 has() { printf '%s' "$OUT" | grep -qF -- "$1"; }
