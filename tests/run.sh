@@ -95,9 +95,8 @@ run_scripts() { # DIR
 # every FAIL is such a crash or hang (lib.sh's "guest failed:") runs once
 # more in a new test host, said loudly and counted in the summary; its
 # second run's results are the ones that count, so one that comes back is a
-# FAIL.  At most SVM_CRASH_RETRIES (3)
-# scripts a pass.  SVM_TIMEOUT bounds the whole pass, SVM_SCRIPT_TIMEOUT one
-# script.
+# FAIL.  At most SVM_CRASH_RETRIES (3) scripts a pass.
+# SVM_TIMEOUT bounds the whole pass, SVM_SCRIPT_TIMEOUT one script.
 run_svm() {
 	mkdir -p "$BUILD"
 	echo "== SVM test host (tests/svm/run): boot tests on AMD SVM with nested paging"
